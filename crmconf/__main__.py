@@ -1,0 +1,3 @@
+from crmconf.cli import main
+
+main(prog_name="crmconf")

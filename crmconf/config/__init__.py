@@ -1,0 +1,1 @@
+"""Reading configuration files: YAML with locations, the document model, the schema."""

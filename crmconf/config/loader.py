@@ -1,0 +1,262 @@
+"""Load a configuration file or directory into a validated `Configuration`.
+
+Every problem found is reported at once, each with file:line:col, so a user fixes
+a file in one round rather than one error per run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path as FilePath
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from crmconf.config.document import FORMAT_VERSION, document_model
+from crmconf.config.rules import check_configuration
+from crmconf.config.yaml_source import SourceDocument, parse, read_text
+from crmconf.errors import ConfigError, Location, Problem
+from crmconf.kinds import ALL_KINDS
+from crmconf.model.configuration import Configuration
+from crmconf.model.kind import Kind, Path, Record, section_value
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class _Section:
+    kind: Kind
+    records: tuple[Record, ...]
+    location: Location
+
+
+def load(path: str | os.PathLike[str]) -> Configuration:
+    """Load, validate and merge a configuration file or a directory of them."""
+    files = configuration_files(FilePath(path))
+    digest = hashlib.sha256()
+    sections: list[_Section] = []
+    problems: list[Problem] = []
+    for file in files:
+        data = _read_bytes(file)
+        digest.update(str(file.name).encode() + b"\0" + data + b"\0")
+        try:
+            source = parse(str(file), read_text(str(file), data))
+            sections.extend(_sections(source))
+        except ConfigError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ConfigError(problems)
+    merged = _merge(sections)
+    warnings = check_configuration(merged)
+    return Configuration(
+        merged,
+        tuple(str(file) for file in files),
+        digest.hexdigest(),
+        tuple(warnings),
+    )
+
+
+def configuration_files(path: FilePath) -> list[FilePath]:
+    """The files a path stands for: itself, or a directory's YAML files in name order."""
+    here = Location(str(path), 1, 1)
+    try:
+        if path.is_dir():
+            files = sorted(
+                child
+                for child in path.iterdir()
+                if child.suffix in YAML_SUFFIXES and not child.name.startswith(".")
+            )
+            if not files:
+                raise ConfigError(
+                    [
+                        Problem(
+                            "directory holds no *.yaml or *.yml file",
+                            here,
+                            "point crmconf at a configuration file or a directory of them",
+                        )
+                    ]
+                )
+            return files
+        if not path.exists():
+            raise ConfigError([Problem("no such file or directory", here)])
+    except OSError as error:
+        raise ConfigError([Problem(f"cannot read: {error.strerror}", here)]) from None
+    return [path]
+
+
+def _read_bytes(file: FilePath) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        raise ConfigError(
+            [
+                Problem(
+                    f"cannot read the file: {error.strerror}",
+                    Location(str(file), 1, 1),
+                    "check that it exists, is a regular file and is readable",
+                )
+            ]
+        ) from None
+
+
+def _sections(source: SourceDocument) -> list[_Section]:
+    document = _validate(source)
+    found: list[_Section] = []
+    for kind in ALL_KINDS:
+        present, value = section_value(document, kind)
+        if not present:
+            continue
+        prefix: Path = kind.section
+        records = tuple(
+            _located(record, source.location((*prefix, *path)))
+            for record, path in kind.flatten(value)
+        )
+        found.append(_Section(kind, records, source.location(prefix)))
+    return found
+
+
+def _located(record: Record, location: Location) -> Record:
+    return Record(record.name, record.fields, record.renamed_from, location)
+
+
+def _validate(source: SourceDocument) -> BaseModel:
+    if source.value is None:
+        raise ConfigError(
+            [
+                Problem(
+                    "the file is empty",
+                    Location(source.file, 1, 1),
+                    f"a configuration starts with 'crmconf: {FORMAT_VERSION}'",
+                )
+            ]
+        )
+    if not isinstance(source.value, dict):
+        raise ConfigError(
+            [
+                Problem(
+                    "a configuration is a mapping of sections",
+                    source.location(()),
+                    f"start the file with 'crmconf: {FORMAT_VERSION}' and sections such as "
+                    "'industries:'",
+                )
+            ]
+        )
+    model = document_model()
+    try:
+        return model.model_validate(source.value)
+    except ValidationError as error:
+        raise ConfigError(
+            [_problem(source, model, detail) for detail in error.errors(include_url=False)]
+        ) from None
+
+
+def _problem(source: SourceDocument, model: type[BaseModel], detail: Any) -> Problem:
+    path: Path = tuple(detail["loc"])
+    where = source.location(path)
+    dotted = _dotted(path)
+    kind = detail["type"]
+    given = detail.get("input")
+    if kind == "extra_forbidden":
+        key = str(path[-1])
+        allowed = _allowed_keys(model, path[:-1])
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
+        return Problem(f"unknown key {key!r} in {_dotted(path[:-1]) or 'the file'}", where, hint)
+    if kind == "missing":
+        if path == ("crmconf",):
+            return Problem(
+                "missing the format version",
+                where,
+                f"add 'crmconf: {FORMAT_VERSION}' at the top of the file",
+            )
+        return Problem(f"{dotted}: required key {path[-1]!r} is missing", where)
+    if path == ("crmconf",):
+        return Problem(
+            f"unsupported format version {given!r}",
+            where,
+            f"this crmconf reads format version {FORMAT_VERSION}: "
+            f"write 'crmconf: {FORMAT_VERSION}'",
+        )
+    if kind in ("tuple_type", "list_type") and given is None:
+        return Problem(
+            f"{dotted}: a section cannot be empty (null)",
+            where,
+            "write [] for none, or remove the section to leave it unmanaged",
+        )
+    if kind == "string_type" and not isinstance(given, str):
+        return Problem(
+            f"{dotted}: expected text, got {_yaml_type(given)} {given!r}",
+            where,
+            "quote the value so YAML reads it as text",
+        )
+    return Problem(f"{dotted}: {detail['msg']}", where)
+
+
+def _yaml_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+def _dotted(path: Iterable[str | int]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _allowed_keys(model: type[BaseModel], path: Path) -> list[str]:
+    """The keys a mapping at path may hold, read off the document model."""
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        current = _model_in(current.model_fields[part].annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model inside an annotation such as ``tuple[Stage, ...] | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) is not None:
+        for argument in get_args(annotation):
+            found = _model_in(argument)
+            if found is not None:
+                return found
+    return None
+
+
+def _merge(sections: list[_Section]) -> dict[str, tuple[Record, ...]]:
+    """Merge sections from several files; a kind's items may be spread, not repeated."""
+    merged: dict[str, list[Record]] = {}
+    first: dict[str, _Section] = {}
+    problems: list[Problem] = []
+    for section in sections:
+        name = section.kind.name
+        if name in first and (section.kind.ordered or section.kind.is_switch):
+            problems.append(
+                Problem(
+                    f"{name} is written in two files; also at {first[name].location}",
+                    section.location,
+                    "write it in one file: its order or value must be stated in one place",
+                )
+            )
+            continue
+        first.setdefault(name, section)
+        merged.setdefault(name, []).extend(section.records)
+    if problems:
+        raise ConfigError(problems)
+    return {name: tuple(records) for name, records in merged.items()}

@@ -1,0 +1,92 @@
+"""Checks across items that a per-file schema cannot express: identity, renames, references."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from crmconf.errors import ConfigError, Problem
+from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
+from crmconf.model.kind import Record
+from crmconf.model.names import identity
+
+
+def check_configuration(sections: Mapping[str, tuple[Record, ...]]) -> list[Problem]:
+    """Raise on every error across items; return the lint warnings."""
+    problems: list[Problem] = []
+    for name, records in sections.items():
+        problems.extend(_identity_problems(KINDS_BY_NAME[name].singular, records))
+    problems.extend(_reference_problems(sections))
+    if problems:
+        raise ConfigError(problems)
+    warnings: list[Problem] = []
+    for kind in ALL_KINDS:
+        if kind.lint is not None and kind.name in sections:
+            warnings.extend(kind.lint(sections[kind.name]))
+    return warnings
+
+
+def _identity_problems(singular: str, records: tuple[Record, ...]) -> list[Problem]:
+    problems: list[Problem] = []
+    current: dict[str, Record] = {}
+    for record in records:
+        seen = current.get(record.key)
+        if seen is not None:
+            same = "" if seen.name == record.name else f" ({seen.name!r} and {record.name!r})"
+            problems.append(
+                Problem(
+                    f"{singular} {record.name!r} is defined twice{same}; also at {seen.location}",
+                    record.location,
+                    "names are compared ignoring case and repeated spaces: keep one",
+                )
+            )
+        else:
+            current[record.key] = record
+    claimed: dict[str, Record] = {}
+    for record in records:
+        for old in record.renamed_from:
+            old_key = identity(old)
+            if old_key == record.key:
+                continue
+            if old_key in current:
+                problems.append(
+                    Problem(
+                        f"{singular} {record.name!r} is renamed from {old!r}, "
+                        "which is still in the configuration",
+                        record.location,
+                        f"remove {old!r} from the list, or from renamed_from",
+                    )
+                )
+            elif old_key in claimed and claimed[old_key] is not record:
+                problems.append(
+                    Problem(
+                        f"{singular} {old!r} is renamed to both {claimed[old_key].name!r} "
+                        f"and {record.name!r}",
+                        record.location,
+                        "an item can be renamed to one name only",
+                    )
+                )
+            else:
+                claimed[old_key] = record
+    return problems
+
+
+def _reference_problems(sections: Mapping[str, tuple[Record, ...]]) -> list[Problem]:
+    problems: list[Problem] = []
+    for kind in ALL_KINDS:
+        for reference in kind.references:
+            if kind.name not in sections or reference.kind not in sections:
+                continue  # references into unmanaged kinds are checked against the target
+            names = {record.key for record in sections[reference.kind]}
+            target = KINDS_BY_NAME[reference.kind]
+            for record in sections[kind.name]:
+                value = record.fields.get(reference.field)
+                if value is not None and identity(value) not in names:
+                    problems.append(
+                        Problem(
+                            f"{kind.singular} {record.name!r} names {target.singular} "
+                            f"{value!r}, which is not in {target.name}",
+                            record.location,
+                            f"add {value!r} to {target.name} or correct the name",
+                        )
+                    )
+    return problems

@@ -1,0 +1,340 @@
+"""YAML text → plain values, with the file:line:col of every value.
+
+PyYAML composes the node graph (with libyaml's C parser where installed); this
+module then builds plain values itself so that it can refuse what PyYAML's safe
+loader lets through silently: duplicate keys, tags outside YAML's core set, alias
+expansion bombs, and plain scalars that YAML 1.1 (PyYAML) and YAML 1.2 (editors,
+check-jsonschema) read differently — `No`, `on`, `017`, `0o17`, `1_000`, dates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from crmconf.errors import ConfigError, Location, Problem
+from crmconf.model.kind import Path
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""Largest configuration file read: far above any CRM's settings (100k items ≈ 4 MB)."""
+
+MAX_DEPTH = 200
+"""Deepest nesting read; a group tree 90 levels deep still fits."""
+
+MAX_ALIAS_EXPANSION = 100_000
+"""Values that aliases may add on top of the written ones, so `*anchor` stays a convenience."""
+
+_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
+
+# YAML 1.2 core schema (what editors and check-jsonschema use) — to spot disagreements.
+_YAML12 = (
+    ("null", re.compile(r"null|Null|NULL|~|")),
+    ("bool", re.compile(r"true|True|TRUE|false|False|FALSE")),
+    ("int", re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")),
+    (
+        "float",
+        re.compile(
+            r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.nan|\.NaN|\.NAN"
+        ),
+    ),
+)
+_OCTAL_11 = re.compile(r"[-+]?0[0-9]+")
+
+
+def _yaml12_type(text: str) -> str:
+    for name, pattern in _YAML12:
+        if pattern.fullmatch(text):
+            return name
+    return "str"
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One configuration file read into plain values."""
+
+    file: str
+    value: Any
+    locations: dict[Path, Location]
+
+    def location(self, path: Path) -> Location:
+        """Where the value at path (or its nearest written ancestor) stands."""
+        for end in range(len(path), -1, -1):
+            found = self.locations.get(path[:end])
+            if found is not None:
+                return found
+        return Location(self.file, 1, 1)
+
+
+def _location(file: str, node: Node) -> Location:
+    mark = node.start_mark
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+def _mark_location(file: str, mark: Any) -> Location:
+    if mark is None:
+        return Location(file, 1, 1)
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+def read_text(file: str, data: bytes) -> str:
+    """Decode a configuration file: UTF-8, a byte-order mark allowed."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(
+            [
+                Problem(
+                    f"file is {len(data):,} bytes; crmconf reads files up to "
+                    f"{MAX_FILE_BYTES:,} bytes",
+                    Location(file, 1, 1),
+                    "split the configuration into several files in one directory",
+                )
+            ]
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise ConfigError(
+            [
+                Problem(
+                    f"invalid UTF-8 byte 0x{data[error.start]:02x}",
+                    Location(file, line, column),
+                    "save the file as UTF-8",
+                )
+            ]
+        ) from None
+
+
+def parse(file: str, text: str) -> SourceDocument:
+    """Parse one YAML document into plain values with locations."""
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        message = error.problem or error.context or "invalid YAML"
+        if "\t" in text and "cannot start any token" in message:
+            hint = "indent with spaces; YAML does not allow tabs for indentation"
+        else:
+            hint = None
+        raise ConfigError(
+            [Problem(f"YAML syntax error: {message}", _mark_location(file, mark), hint)]
+        ) from None
+    except yaml.reader.ReaderError as error:
+        raise ConfigError(
+            [
+                Problem(
+                    f"character {_character(error.character)} is not allowed in YAML",
+                    _offset_location(file, text, error.position),
+                    "remove control characters such as NUL from the file",
+                )
+            ]
+        ) from None
+    except yaml.YAMLError as error:
+        raise ConfigError([Problem(f"YAML error: {error}", Location(file, 1, 1))]) from None
+    if len(nodes) > 1:
+        raise ConfigError(
+            [
+                Problem(
+                    "a configuration file holds one YAML document; found a second one",
+                    _location(file, nodes[1]),
+                    "remove the '---' separator or move the document to its own file",
+                )
+            ]
+        )
+    if not nodes:
+        return SourceDocument(file, None, {})
+    return _Builder(file).build(nodes[0])
+
+
+def _character(character: int | str) -> str:
+    code = character if isinstance(character, int) else ord(character)
+    return f"U+{code:04X}"
+
+
+def _offset_location(file: str, text: str, position: int) -> Location:
+    before = text[:position]
+    return Location(file, before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1)
+
+
+class _Builder:
+    """Builds plain values from a composed node graph, collecting every problem."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.locations: dict[Path, Location] = {}
+        self.problems: list[Problem] = []
+        self.constructor = SafeConstructor()
+
+    def build(self, root: Node) -> SourceDocument:
+        self._check_expansion(root)
+        value = self._value(root, ())
+        if self.problems:
+            raise ConfigError(self.problems)
+        return SourceDocument(self.file, value, self.locations)
+
+    def _check_expansion(self, root: Node) -> None:
+        sizes: dict[int, int] = {}
+        expanded = _expanded_size(root, sizes)
+        if expanded - len(sizes) > MAX_ALIAS_EXPANSION:
+            raise ConfigError(
+                [
+                    Problem(
+                        f"aliases expand this document to {expanded:,} values; crmconf allows "
+                        f"{MAX_ALIAS_EXPANSION:,} more than are written",
+                        _location(self.file, root),
+                        "write the values out instead of nesting aliases (*name)",
+                    )
+                ]
+            )
+
+    def _value(self, node: Node, path: Path) -> Any:
+        self.locations[path] = _location(self.file, node)
+        if len(path) > MAX_DEPTH:
+            self.problems.append(
+                Problem(
+                    f"nesting deeper than {MAX_DEPTH} levels",
+                    self.locations[path],
+                    "flatten the structure; no crmconf setting nests this deep",
+                )
+            )
+            return None
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, SequenceNode):
+            if node.tag != f"{_TAG}seq":
+                self._bad_tag(node)
+            return [self._value(item, (*path, index)) for index, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        return self._scalar(node)
+
+    def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
+        if node.tag != f"{_TAG}map":
+            self._bad_tag(node)
+        result: dict[str, Any] = {}
+        first_seen: dict[str, Location] = {}
+        for key_node, value_node in node.value:
+            where = _location(self.file, key_node)
+            if key_node.tag == f"{_TAG}merge":
+                self.problems.append(
+                    Problem(
+                        "merge keys ('<<') are not supported",
+                        where,
+                        "write the keys out; every item must say what it sets",
+                    )
+                )
+                continue
+            key = self._scalar(key_node) if isinstance(key_node, ScalarNode) else None
+            if not isinstance(key, str):
+                text = key_node.value if isinstance(key_node, ScalarNode) else "…"
+                self.problems.append(
+                    Problem(
+                        f"key {text!r} is not text",
+                        where,
+                        f'quote the key: "{text}"' if isinstance(text, str) else None,
+                    )
+                )
+                continue
+            if key in first_seen:
+                self.problems.append(
+                    Problem(
+                        f"duplicate key {key!r}; first defined at line {first_seen[key].line}",
+                        where,
+                        "remove one of them: YAML keeps only one value per key",
+                    )
+                )
+                continue
+            first_seen[key] = where
+            result[key] = self._value(value_node, (*path, key))
+        return result
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        if node.tag not in _SCALAR_TAGS:
+            self._bad_tag(node)
+            return node.value
+        if not node.style:  # plain (unquoted); libyaml reports '' and PyYAML None
+            surprise = _yaml_version_surprise(node)
+            if surprise:
+                self.problems.append(Problem(surprise, _location(self.file, node), _quote(node)))
+                return node.value
+        if node.tag == f"{_TAG}timestamp":
+            return node.value
+        return self.constructor.construct_object(node, deep=True)
+
+    def _bad_tag(self, node: Node) -> None:
+        self.problems.append(
+            Problem(
+                f"tag {node.tag!r} is not allowed",
+                _location(self.file, node),
+                "crmconf reads plain YAML only: remove the '!' tag",
+            )
+        )
+
+
+def _quote(node: ScalarNode) -> str:
+    return f'quote it if you mean the text: "{node.value}"'
+
+
+def _yaml_version_surprise(node: ScalarNode) -> str | None:
+    """Why a plain scalar means different things to YAML 1.1 and YAML 1.2 readers."""
+    resolved = node.tag.removeprefix(_TAG)
+    text = node.value
+    modern = _yaml12_type(text)
+    if resolved == "timestamp":
+        return f"{text!r} is read as a date by YAML 1.1 and as text by YAML 1.2"
+    if resolved == "int" and _OCTAL_11.fullmatch(text):
+        return (
+            f"{text!r} is the octal number {int(text, 8)} in YAML 1.1 but {int(text)} in YAML 1.2"
+        )
+    if resolved != modern:
+        return (
+            f"{text!r} is read as {_described(resolved)} by YAML 1.1 "
+            f"but as {_described(modern)} by YAML 1.2"
+        )
+    return None
+
+
+def _described(type_name: str) -> str:
+    return {"str": "text", "bool": "a boolean", "null": "empty (null)"}.get(
+        type_name, f"a number ({type_name})"
+    )
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _expanded_size(root: Node, sizes: dict[int, int]) -> int:
+    """How many values the graph expands to, aliases followed, in time linear in its nodes."""
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if children_done:
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            continue
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(root)]
+
+
+def needs_quotes(text: str) -> bool:
+    """Whether a string written plain would be read as something else by YAML 1.1 or 1.2."""
+    if _yaml12_type(text) != "str":
+        return True
+    resolved = _Loader.yaml_implicit_resolvers.get(text[:1], []) if text else []
+    return any(regexp.match(text) for _tag, regexp in resolved)

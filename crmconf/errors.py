@@ -1,0 +1,55 @@
+"""Errors a user can cause, each with a message that says where, what and how to fix it.
+
+The CLI prints these without a traceback and exits with status 1; anything else
+escaping is a bug in crmconf.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a configuration file; line and column are 1-based."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class CrmconfError(Exception):
+    """Base of every error crmconf reports to a user."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a configuration."""
+
+    message: str
+    location: Location | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        hint = f"\n  hint: {self.hint}" if self.hint else ""
+        return f"{where}{self.message}{hint}"
+
+
+class ConfigError(CrmconfError):
+    """The configuration cannot be loaded or is invalid; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class TargetError(CrmconfError):
+    """The target cannot be reached, opened or written."""
+
+
+class PlanError(CrmconfError):
+    """The plan cannot be carried out as asked (dangerous, unsupported or stale)."""

@@ -1,0 +1,30 @@
+"""Categories (Kategorier): ticked on customers and contacts."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from crmconf.model.kind import Kind, NamedItem
+from crmconf.model.names import Name
+
+ShowOn = Literal["customer", "contact", "both"]
+
+
+class Category(NamedItem):
+    """A category, shown on customers, on contacts or on both."""
+
+    SHORT_FORM: ClassVar[bool] = False
+
+    name: Name
+    show_on: ShowOn
+
+    def record_fields(self) -> dict[str, Any]:
+        return {"show_on": self.show_on}
+
+
+CATEGORIES = Kind(
+    name="categories",
+    singular="category",
+    ui_path="Administration – Inställningar – CRM – Kategorier",
+    item_model=Category,
+)

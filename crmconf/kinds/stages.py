@@ -1,0 +1,119 @@
+"""Stages (Steg) of the sales pipeline; list order is the pipeline order."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BeforeValidator, Field, WithJsonSchema
+
+from crmconf.errors import Problem
+from crmconf.model.kind import Kind, NamedItem, Record, Reference
+from crmconf.model.names import Name, WholeNumber
+
+StageStatusValue = Literal["open", "open_won", "closed_won", "closed_lost"]
+
+# The product's own labels, with en dash or hyphen, as a user copies them from the UI.
+STATUS_LABELS: dict[StageStatusValue, str] = {
+    "open": "Öppen",
+    "open_won": "Öppen – vunnen",
+    "closed_won": "Stängd – vunnen",
+    "closed_lost": "Stängd – tappad",
+}
+_SWEDISH_LABELS: dict[str, str] = {}
+for _value, _label in STATUS_LABELS.items():
+    _SWEDISH_LABELS[_label] = _value
+    _SWEDISH_LABELS[_label.replace("–", "-")] = _value
+
+
+def _from_label(value: Any) -> Any:
+    return _SWEDISH_LABELS.get(value, value) if isinstance(value, str) else value
+
+
+StageStatus = Annotated[
+    StageStatusValue,
+    BeforeValidator(_from_label),
+    WithJsonSchema({"enum": ["open", "open_won", "closed_won", "closed_lost", *_SWEDISH_LABELS]}),
+]
+Probability = Annotated[WholeNumber, Field(ge=0, le=100)]
+
+
+class Stage(NamedItem):
+    """One step of the sales process: title, probability (%), status, rejection reason."""
+
+    KEY_FIELD: ClassVar[str] = "title"
+    SHORT_FORM: ClassVar[bool] = False
+
+    title: Name
+    probability: Probability
+    status: StageStatus
+    rejection_reason: Name | None = None
+
+    def record_fields(self) -> dict[str, Any]:
+        return {
+            "probability": self.probability,
+            "status": self.status,
+            "rejection_reason": self.rejection_reason,
+        }
+
+
+def lint_stages(stages: tuple[Record, ...]) -> list[Problem]:
+    """Pipelines that are valid but forecast nonsense."""
+    warnings: list[Problem] = []
+    previous_open: Record | None = None
+    for stage in stages:
+        status, probability = stage.fields["status"], stage.fields["probability"]
+        if status in ("open_won", "closed_won") and probability != 100:
+            warnings.append(
+                Problem(
+                    f"stage {stage.name!r} is won but its probability is {probability} %",
+                    stage.location,
+                    "a won stage usually has probability 100",
+                )
+            )
+        if status == "closed_lost" and probability != 0:
+            warnings.append(
+                Problem(
+                    f"stage {stage.name!r} is lost but its probability is {probability} %",
+                    stage.location,
+                    "a lost stage usually has probability 0",
+                )
+            )
+        if status == "closed_lost" and stage.fields["rejection_reason"] is None:
+            warnings.append(
+                Problem(
+                    f"stage {stage.name!r} is lost but names no rejection reason",
+                    stage.location,
+                    "add rejection_reason so lost deals say why",
+                )
+            )
+        if status == "open":
+            if previous_open and probability < previous_open.fields["probability"]:
+                warnings.append(
+                    Problem(
+                        f"open stage {stage.name!r} ({probability} %) comes after "
+                        f"{previous_open.name!r} ({previous_open.fields['probability']} %)",
+                        stage.location,
+                        "probability usually grows along the pipeline",
+                    )
+                )
+            previous_open = stage
+    if not any(stage.fields["status"] == "open" for stage in stages):
+        warnings.append(
+            Problem(
+                "the pipeline has no open stage",
+                stages[0].location if stages else None,
+                "new opportunities need an open stage to start in",
+            )
+        )
+    return warnings
+
+
+STAGES = Kind(
+    name="sales.stages",
+    singular="stage",
+    ui_path="Administration – Inställningar – CRM – Säljmöjligheter – Steg",
+    item_model=Stage,
+    ordered=True,
+    references=(Reference(field="rejection_reason", kind="sales.rejection_reasons"),),
+    lint=lint_stages,
+)

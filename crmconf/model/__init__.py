@@ -1,0 +1,1 @@
+"""The domain model: settings kinds, the desired configuration and the target's state."""

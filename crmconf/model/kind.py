@@ -1,0 +1,151 @@
+"""How a settings kind is declared once and then read by every layer.
+
+A `Kind` tells the loader where its section lives, the schema which pydantic model
+validates an item, the planner how items are identified, ordered and nested and
+which other kinds they reference, and the providers how to name it to a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, TypeAdapter, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+from crmconf.errors import Location, Problem
+from crmconf.model.names import Name, identity
+
+Path = tuple[str | int, ...]
+"""A place in a configuration document: mapping keys and list indexes."""
+
+
+class NamedItem(BaseModel):
+    """An item of a list kind: identified by its name (or title), renamable in place."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    KEY_FIELD: ClassVar[str] = "name"
+    SHORT_FORM: ClassVar[bool] = True
+    """Whether a bare name may stand for the item: only when nothing else is required."""
+
+    renamed_from: tuple[Name, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_short_form(cls, data: Any) -> Any:
+        return {cls.KEY_FIELD: data} if isinstance(data, str) else data
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        if not cls.SHORT_FORM:
+            return schema
+        return {"anyOf": [TypeAdapter(Name).json_schema(), schema]}
+
+    @property
+    def item_name(self) -> str:
+        value: str = getattr(self, self.KEY_FIELD)
+        return value
+
+    def record_fields(self) -> dict[str, Any]:
+        """The fields the planner compares, apart from the name; plain JSON values."""
+        return {}
+
+
+@dataclass(frozen=True)
+class Record:
+    """One desired item, flattened: what the planner compares with the target."""
+
+    name: str
+    fields: Mapping[str, Any]
+    renamed_from: tuple[str, ...] = ()
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> str:
+        return identity(self.name)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A field of one kind's items naming an item of another (or the same) kind."""
+
+    field: str
+    kind: str
+
+
+@dataclass(frozen=True, eq=False)
+class Kind:
+    """The one declaration of a settings kind."""
+
+    name: str
+    """Dotted path of the section in the configuration, e.g. ``sales.stages``."""
+    singular: str
+    """What one item is called in messages, e.g. ``stage``."""
+    ui_path: str
+    """Where a person changes it by hand in the CRM."""
+    item_model: type[NamedItem] | None = None
+    """Model of one item; None for a switch (a single yes/no setting)."""
+    ordered: bool = False
+    """Whether list order has meaning (the pipeline order of stages, option lists)."""
+    tree: bool = False
+    """Whether items nest under ``children``; flattened with a ``parent`` reference."""
+    references: tuple[Reference, ...] = ()
+    lint: Callable[[tuple[Record, ...]], list[Problem]] | None = None
+    """Warnings about valid but doubtful settings (errors with --strict)."""
+
+    @property
+    def section(self) -> tuple[str, ...]:
+        return tuple(self.name.split("."))
+
+    @property
+    def is_switch(self) -> bool:
+        return self.item_model is None
+
+    @property
+    def key_field(self) -> str:
+        return self.item_model.KEY_FIELD if self.item_model else "name"
+
+    def flatten(self, value: Any) -> Iterator[tuple[Record, Path]]:
+        """Records of a validated section value, each with its path inside the section."""
+        if self.is_switch:
+            yield Record(name=self.section[-1], fields={"enabled": value}), ()
+            return
+        yield from self._flatten_items(value, (), None)
+
+    def _flatten_items(
+        self, items: tuple[NamedItem, ...], prefix: Path, parent: str | None
+    ) -> Iterator[tuple[Record, Path]]:
+        for index, item in enumerate(items):
+            fields = item.record_fields()
+            if self.tree:
+                fields["parent"] = parent
+            record = Record(
+                name=item.item_name,
+                fields=fields,
+                renamed_from=item.renamed_from,
+            )
+            path = (*prefix, index)
+            yield record, path
+            if self.tree:
+                children: tuple[NamedItem, ...] = getattr(item, "children", ())
+                yield from self._flatten_items(children, (*path, "children"), item.item_name)
+
+
+def section_value(document: BaseModel, kind: Kind) -> tuple[bool, Any]:
+    """Whether the kind's section is written in a validated document, and its value.
+
+    Presence, not the value, decides whether crmconf manages a kind: an absent
+    section is left alone, an empty list means "none".
+    """
+    node: Any = document
+    for part in kind.section:
+        if not isinstance(node, BaseModel) or part not in node.model_fields_set:
+            return False, None
+        node = getattr(node, part)
+    return True, node

@@ -1,0 +1,39 @@
+"""Names of settings items: their accepted form and their identity.
+
+Two names are the same item when they are equal after case-folding and collapsing
+whitespace, because that is how a person reading the CRM's lists tells them apart.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Strict, StringConstraints
+
+NAME_MAX_LENGTH = 100
+"""Longest accepted name: longer than any label the CRM's admin pages show in full."""
+
+# At least one visible character and no control characters (tabs, newlines, NUL).
+_NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+
+Name = Annotated[
+    str,
+    Strict(),
+    StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH, pattern=_NAME_PATTERN),
+    AfterValidator(str.strip),
+]
+"""A setting's name as written in the configuration; surrounding whitespace is trimmed."""
+
+
+def identity(name: str) -> str:
+    """The identity key of a name: case-folded, whitespace collapsed."""
+    return " ".join(name.split()).casefold()
+
+
+def _whole(value: object) -> object:
+    # JSON Schema's "integer" admits 15.0; so does crmconf, to accept exactly what the schema does.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole), Strict()]
+"""An integer written as such (booleans and quoted numbers are refused)."""

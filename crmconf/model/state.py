@@ -1,0 +1,61 @@
+"""What a target holds now: its settings and how much customer data uses each item."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from crmconf.model.kind import Kind
+from crmconf.model.names import identity
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How many records of the CRM's data point at one settings item."""
+
+    customers: int = 0
+    contacts: int = 0
+    opportunities: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.customers + self.contacts + self.opportunities
+
+    def __str__(self) -> str:
+        parts = [
+            f"{count} {noun}{'' if count == 1 else 's'}"
+            for count, noun in (
+                (self.customers, "customer"),
+                (self.contacts, "contact"),
+                (self.opportunities, "opportunity"),
+            )
+            if count
+        ]
+        return ", ".join(parts).replace("opportunitys", "opportunities") or "nothing"
+
+
+@dataclass(frozen=True)
+class ExistingItem:
+    """One settings item as the target holds it."""
+
+    id: int | str
+    name: str
+    fields: Mapping[str, Any]
+    usage: Usage = field(default_factory=Usage)
+
+    @property
+    def key(self) -> str:
+        return identity(self.name)
+
+
+@dataclass(frozen=True)
+class State:
+    """The target's settings for the kinds read; ordered kinds in their order."""
+
+    items: Mapping[str, tuple[ExistingItem, ...]]
+    users: frozenset[str] | None = None
+    """Logins of the CRM's users, where the target knows them (to check group members)."""
+
+    def of(self, kind: Kind) -> tuple[ExistingItem, ...]:
+        return self.items.get(kind.name, ())

@@ -1,0 +1,74 @@
+"""A plan is data: the changes that make a target equal to a configuration.
+
+Planning computes them, targets apply them in the order held here, renderers only
+read them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from crmconf.errors import Problem
+from crmconf.model.state import Usage
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One item created, updated or deleted.
+
+    `before` and `after` hold the item's name and compared fields; for an update
+    only `changed` fields differ. `id` is the target's own identifier of an
+    existing item: targets need it, renderers never show it.
+    """
+
+    kind: str
+    action: Action
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    changed: tuple[str, ...] = ()
+    id: int | str | None = None
+    usage: Usage | None = None
+
+    @property
+    def name(self) -> str:
+        """The item's name after the change (before it, for a delete)."""
+        side = self.after if self.after is not None else self.before
+        assert side is not None
+        return str(side["name"])
+
+    @property
+    def is_rename(self) -> bool:
+        return "name" in self.changed
+
+    @property
+    def is_move(self) -> bool:
+        """A group moved to another parent, or a stage or option moved in its list."""
+        return "parent" in self.changed or "position" in self.changed
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The ordered changes for one target, and what the planner noticed on the way."""
+
+    changes: tuple[Change, ...]
+    final_order: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """For ordered kinds with changes: every item's name in its final order."""
+    warnings: tuple[Problem, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def summary(self) -> dict[str, int]:
+        counts = Counter(change.action for change in self.changes)
+        return {action.value: counts.get(action, 0) for action in Action}

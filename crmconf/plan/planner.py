@@ -1,0 +1,283 @@
+"""Diff a configuration against a target's state into an ordered plan — a pure function.
+
+Items are matched by identity (case- and space-insensitive name, then
+`renamed_from`), in time linear in the number of items. Creates and updates run in
+dependency order (a rejection reason before the stage naming it, a parent group
+before its children); deletes run last, in reverse.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from crmconf.errors import ConfigError, PlanError, Problem
+from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
+from crmconf.model.configuration import Configuration
+from crmconf.model.kind import Kind, Record
+from crmconf.model.names import identity
+from crmconf.model.state import ExistingItem, State
+from crmconf.plan.changes import Action, Change, Plan
+
+
+def kinds_to_read(config: Configuration) -> list[Kind]:
+    """The kinds a plan needs from the target: managed ones and those they reference."""
+    names = set(config.sections)
+    for name in list(names):
+        names.update(reference.kind for reference in KINDS_BY_NAME[name].references)
+    return [kind for kind in ALL_KINDS if kind.name in names]
+
+
+@dataclass
+class _KindDiff:
+    kind: Kind
+    existing: tuple[ExistingItem, ...]
+    matches: list[tuple[Record, ExistingItem | None]]
+    deleted: list[ExistingItem]
+    renames: dict[str, str]
+    """Old identity → new name, to follow references to renamed items."""
+
+
+def plan(config: Configuration, state: State) -> Plan:
+    """The changes that make `state` equal to `config` for every managed kind."""
+    diffs = {
+        kind.name: _match(kind, config.records(kind), state.of(kind))
+        for kind in ALL_KINDS
+        if config.manages(kind)
+    }
+    _check_references(config, state, diffs)
+    _check_deletes(config, state, diffs)
+    creates_updates: list[Change] = []
+    deletes: list[Change] = []
+    final_order: dict[str, tuple[str, ...]] = {}
+    for kind in ALL_KINDS:
+        diff = diffs.get(kind.name)
+        if diff is None:
+            continue
+        kind_changes = _changes(diff, diffs)
+        if kind.tree:
+            kind_changes.sort(key=lambda change: _depth(change, config.records(kind)))
+        creates_updates.extend(kind_changes)
+        doomed = [_delete(kind, item) for item in diff.deleted]
+        if kind.tree:
+            doomed.sort(key=lambda change: -_existing_depth(change, state.of(kind)))
+        deletes[:0] = doomed  # reverse kind order: dependants go first
+        if kind.ordered and (kind_changes or doomed):
+            final_order[kind.name] = tuple(record.name for record in config.records(kind))
+    return Plan(tuple(creates_updates + deletes), final_order, config.warnings)
+
+
+def _match(
+    kind: Kind, records: tuple[Record, ...], existing: tuple[ExistingItem, ...]
+) -> _KindDiff:
+    by_key = {item.key: item for item in existing}
+    wanted = {record.key for record in records}
+    claimed: set[str] = set()
+    matches: list[tuple[Record, ExistingItem | None]] = []
+    renames: dict[str, str] = {}
+    for record in records:
+        found = by_key.get(record.key)
+        if found is None:
+            for old in record.renamed_from:
+                candidate = by_key.get(identity(old))
+                if candidate is not None and candidate.key not in wanted:
+                    found = candidate
+                    renames[candidate.key] = record.name
+                    break
+        if found is not None:
+            claimed.add(found.key)
+        matches.append((record, found))
+    deleted = [item for item in existing if item.key not in claimed]
+    return _KindDiff(kind, existing, matches, deleted, renames)
+
+
+def _follow(value: Any, kind_name: str, diffs: Mapping[str, _KindDiff]) -> Any:
+    """A reference held by an existing item, as it reads after renames in the plan."""
+    diff = diffs.get(kind_name)
+    if value is None or diff is None:
+        return value
+    return diff.renames.get(identity(value), value)
+
+
+def _comparable(value: Any) -> Any:
+    return identity(value) if isinstance(value, str) else value
+
+
+def _changes(diff: _KindDiff, diffs: Mapping[str, _KindDiff]) -> list[Change]:
+    kind = diff.kind
+    reference_fields = {reference.field: reference.kind for reference in kind.references}
+    moved = _moved_in_order(diff) if kind.ordered else {}
+    changes: list[Change] = []
+    for index, (record, item) in enumerate(diff.matches):
+        after: dict[str, Any] = {"name": record.name, **record.fields}
+        if item is None:
+            if kind.ordered:
+                after["position"] = index + 1
+            changes.append(Change(kind.name, Action.CREATE, None, after))
+            continue
+        before: dict[str, Any] = {"name": item.name, **item.fields}
+        for field, target in reference_fields.items():
+            before[field] = _follow(before.get(field), target, diffs)
+        if item.key in moved:
+            before["position"], after["position"] = moved[item.key], index + 1
+        changed = _changed_fields(before, after, set(reference_fields))
+        if changed:
+            changes.append(
+                Change(kind.name, Action.UPDATE, before, after, changed, item.id, item.usage)
+            )
+    return changes
+
+
+def _changed_fields(
+    before: Mapping[str, Any], after: Mapping[str, Any], references: set[str]
+) -> tuple[str, ...]:
+    """Top-level fields that differ; references compare by identity, as the CRM links them."""
+    left = {k: _comparable(v) if k in references else v for k, v in before.items()}
+    right = {k: _comparable(v) if k in references else v for k, v in after.items()}
+    if left == right:
+        return ()
+    difference = DeepDiff(left, right, ignore_order=True, view="tree")
+    fields: set[str] = set()
+    for levels in difference.values():
+        for level in levels:
+            fields.add(str(level.path(output_format="list")[0]))
+    return tuple(field for field in after if field in fields)
+
+
+def _moved_in_order(diff: _KindDiff) -> dict[str, int]:
+    """Items whose place among the kept items changed, with their old (1-based) position.
+
+    Inserting or deleting an item shifts others' positions without changing their
+    order; only items off one longest increasing run of new positions really moved.
+    """
+    new_index = {item.key: index for index, (_r, item) in enumerate(diff.matches) if item}
+    kept_in_old_order = [
+        (position, item) for position, item in enumerate(diff.existing) if item.key in new_index
+    ]
+    staying = _longest_increasing([new_index[item.key] for _p, item in kept_in_old_order])
+    return {
+        item.key: position + 1
+        for position, item in kept_in_old_order
+        if new_index[item.key] not in staying
+    }
+
+
+def _longest_increasing(sequence: list[int]) -> set[int]:
+    """Values of one longest strictly increasing subsequence (patience sorting)."""
+    tails: list[int] = []
+    tail_index: list[int] = []
+    parent = [-1] * len(sequence)
+    for i, value in enumerate(sequence):
+        slot = bisect.bisect_left(tails, value)
+        if slot == len(tails):
+            tails.append(value)
+            tail_index.append(i)
+        else:
+            tails[slot] = value
+            tail_index[slot] = i
+        parent[i] = tail_index[slot - 1] if slot else -1
+    kept: set[int] = set()
+    i = tail_index[-1] if tail_index else -1
+    while i >= 0:
+        kept.add(sequence[i])
+        i = parent[i]
+    return kept
+
+
+def _delete(kind: Kind, item: ExistingItem) -> Change:
+    before = {"name": item.name, **item.fields}
+    return Change(kind.name, Action.DELETE, before, None, (), item.id, item.usage)
+
+
+def _depth(change: Change, records: Iterable[Record]) -> int:
+    parents = {record.name: record.fields.get("parent") for record in records}
+    depth, name = 0, parents.get(change.name)
+    while name is not None:
+        depth, name = depth + 1, parents.get(name)
+    return depth
+
+
+def _existing_depth(change: Change, items: Iterable[ExistingItem]) -> int:
+    parents = {item.key: item.fields.get("parent") for item in items}
+    depth, name = 0, parents.get(identity(change.name))
+    while name is not None and depth <= len(parents):
+        depth, name = depth + 1, parents.get(identity(name))
+    return depth
+
+
+def _check_references(config: Configuration, state: State, diffs: Mapping[str, _KindDiff]) -> None:
+    """References into unmanaged kinds must exist in the target; members must be users."""
+    problems: list[Problem] = []
+    for kind in ALL_KINDS:
+        if not config.manages(kind):
+            continue
+        for reference in kind.references:
+            target = KINDS_BY_NAME[reference.kind]
+            if config.manages(target):
+                continue
+            names = {item.key for item in state.of(target)}
+            for record in config.records(kind):
+                value = record.fields.get(reference.field)
+                if value is not None and identity(value) not in names:
+                    problems.append(
+                        Problem(
+                            f"{kind.singular} {record.name!r} names {target.singular} {value!r}, "
+                            f"which the target does not have ({target.name} is not managed here)",
+                            record.location,
+                            f"add {target.name} to the configuration or correct the name",
+                        )
+                    )
+        if "members" in (kind.item_model.model_fields if kind.item_model else {}) and (
+            state.users is not None
+        ):
+            for record in config.records(kind):
+                unknown = [m for m in record.fields["members"] if m not in state.users]
+                if unknown:
+                    problems.append(
+                        Problem(
+                            f"{kind.singular} {record.name!r}: no such user in the target: "
+                            f"{', '.join(unknown)}",
+                            record.location,
+                            "members are users of the CRM by login; check the spelling",
+                        )
+                    )
+    if problems:
+        raise ConfigError(problems)
+
+
+def _check_deletes(config: Configuration, state: State, diffs: Mapping[str, _KindDiff]) -> None:
+    """No delete may leave customer data, or a setting kept in the CRM, pointing at nothing."""
+    refusals: list[str] = []
+    for diff in diffs.values():
+        for item in diff.deleted:
+            if item.usage.total:
+                refusals.append(
+                    f"{diff.kind.singular} {item.name!r} ({diff.kind.name}) is used by "
+                    f"{item.usage}; keep it in the configuration"
+                )
+    for kind in ALL_KINDS:
+        if config.manages(kind):
+            continue
+        for reference in kind.references:
+            referenced = diffs.get(reference.kind)
+            if referenced is None:
+                continue
+            doomed = {item.key: item for item in referenced.deleted}
+            for item in state.of(kind):
+                value = item.fields.get(reference.field)
+                if value is not None and identity(value) in doomed:
+                    gone = referenced.kind
+                    refusals.append(
+                        f"{gone.singular} {value!r} ({gone.name}) is named by "
+                        f"{kind.singular} {item.name!r}, and {kind.name} is not managed here"
+                    )
+    if refusals:
+        raise PlanError(
+            "refusing to delete what the CRM still uses:\n  - "
+            + "\n  - ".join(refusals)
+            + "\nno data is ever orphaned: keep these items, or move what uses them first"
+        )

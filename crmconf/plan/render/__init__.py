@@ -1,0 +1,1 @@
+"""Renderers read a plan and never change it."""

@@ -1,0 +1,41 @@
+"""Plans as JSON for policy gates and CI; `format_version` grows by adding fields only."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from crmconf.plan.changes import Change, Plan
+
+FORMAT_VERSION = 1
+
+
+def _change(change: Change) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": change.kind,
+        "key": change.name,
+        "action": change.action.value,
+        "before": dict(change.before) if change.before is not None else None,
+        "after": dict(change.after) if change.after is not None else None,
+        "changed": list(change.changed),
+    }
+    if change.usage is not None:
+        data["usage"] = {
+            "customers": change.usage.customers,
+            "contacts": change.usage.contacts,
+            "opportunities": change.usage.opportunities,
+        }
+    return data
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "changes": [_change(change) for change in plan.changes],
+        "summary": plan.summary(),
+        "warnings": [str(warning) for warning in plan.warnings],
+    }
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_document(plan), ensure_ascii=False, indent=2) + "\n"

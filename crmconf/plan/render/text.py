@@ -1,0 +1,73 @@
+"""Plans as text, in the style users know from Terraform: + create, ~ update, - delete."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from crmconf.kinds import ALL_KINDS
+from crmconf.plan.changes import Action, Change, Plan
+
+_SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(item) for item in value) + "]"
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _details(change: Change) -> Iterator[str]:
+    if change.action is Action.CREATE:
+        assert change.after is not None
+        for field, value in change.after.items():
+            if field != "name":
+                yield f"{field}: {_value(value)}"
+    elif change.action is Action.UPDATE:
+        assert change.before is not None and change.after is not None
+        for field in change.changed:
+            if field == "name":
+                continue  # shown in the item's label
+            yield f"{field}: {_value(change.before.get(field))} → {_value(change.after.get(field))}"
+    if change.usage is not None and change.usage.total and change.action is not Action.CREATE:
+        yield f"used by {change.usage}"
+
+
+def render_text(plan: Plan) -> str:
+    """The plan grouped by kind, ending with Terraform's summary line."""
+    lines: list[str] = []
+    for warning in plan.warnings:
+        lines.append(f"warning: {warning}")
+    if plan.warnings:
+        lines.append("")
+    for kind in ALL_KINDS:
+        changes = [change for change in plan.changes if change.kind == kind.name]
+        if not changes:
+            continue
+        lines.append(f"{kind.name}:")
+        for change in changes:
+            label = _value(change.name)
+            if change.is_rename and change.before is not None:
+                label = f"{_value(change.before['name'])} → {label} (renamed in place)"
+            lines.append(f"  {_SYMBOL[change.action]} {label}")
+            lines.extend(f"      {detail}" for detail in _details(change))
+        lines.append("")
+    lines.append(summary_line(plan))
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(plan: Plan) -> str:
+    if plan.empty:
+        return "No changes. The target matches the configuration."
+    counts = plan.summary()
+    return (
+        f"Plan: {counts['create']} to add, {counts['update']} to change, "
+        f"{counts['delete']} to delete."
+    )

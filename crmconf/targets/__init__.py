@@ -1,0 +1,28 @@
+"""Targets by URL scheme; each is imported only when a URL asks for it."""
+
+from __future__ import annotations
+
+import os
+
+from crmconf.errors import TargetError
+from crmconf.targets.base import Target
+
+DEFAULT_TARGET = "sqlite:///.crmconf/sandbox.db"
+TARGET_VARIABLE = "CRMCONF_TARGET"
+
+
+def target_url(given: str | None) -> str:
+    """The target a command works on: --target, else $CRMCONF_TARGET, else the sandbox."""
+    return given or os.environ.get(TARGET_VARIABLE) or DEFAULT_TARGET
+
+
+def open_target(url: str) -> Target:
+    """Open the target a URL names."""
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+    if scheme in ("sqlite", "postgresql"):
+        from crmconf.targets.sandbox.target import SandboxTarget
+
+        return SandboxTarget.open(url)
+    raise TargetError(
+        f"unknown target {url!r}: crmconf speaks sqlite:///PATH (the embedded sandbox CRM)"
+    )

@@ -1,0 +1,47 @@
+"""The narrow interface every target (CRM) implements: read, apply, declare capabilities."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+
+from crmconf.model.kind import Kind
+from crmconf.model.state import State
+from crmconf.plan.changes import Action, Plan
+
+Capabilities = Mapping[str, frozenset[Action]]
+"""Per kind name, the actions the target can carry out itself (octoDNS's SUPPORTS)."""
+
+
+class Target(ABC):
+    """A CRM whose settings crmconf reads and changes."""
+
+    url: str
+    """Where the target is, safe to print (never holds a secret)."""
+
+    @abstractmethod
+    def capabilities(self) -> Capabilities:
+        """What this target can change, per kind."""
+
+    @abstractmethod
+    def read(self, kinds: Iterable[Kind]) -> State:
+        """The current settings of these kinds, with usage counts. Never writes."""
+
+    @abstractmethod
+    def apply(self, plan: Plan) -> None:
+        """Carry out a plan's changes in order; all or nothing where the target allows."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook: most targets hold nothing open
+        """Release connections."""
+
+    def __enter__(self) -> Target:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,325 @@
+"""The embedded sandbox CRM: a real CRM data model in SQLite (or PostgreSQL) via SQLAlchemy Core.
+
+Reads take one snapshot; an apply runs in one transaction, so it lands whole or not
+at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+
+from crmconf.errors import TargetError
+from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
+from crmconf.model.kind import Kind
+from crmconf.model.names import identity
+from crmconf.model.state import ExistingItem, State, Usage
+from crmconf.plan.changes import Action, Change, Plan
+from crmconf.targets.base import Capabilities, Target
+from crmconf.targets.sandbox import schema
+from crmconf.targets.sandbox.mapping import SWITCHES, TABLES, KindTable
+
+_ALL_ACTIONS = frozenset(Action)
+
+
+class SandboxTarget(Target):
+    """A CRM whose data lives in a database crmconf owns the schema of."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+
+    @classmethod
+    def open(cls, url: str, create: bool = True) -> SandboxTarget:
+        """Open (and on first use create) the sandbox at a SQLAlchemy URL."""
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise TargetError(f"not a database URL: {url!r}") from None
+        safe_url = parsed.render_as_string(hide_password=True)
+        if parsed.get_backend_name() == "sqlite" and parsed.database:
+            _prepare_sqlite_file(Path(parsed.database), safe_url)
+        engine = create_engine(parsed)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        target = cls(engine, safe_url)
+        try:
+            with engine.begin() as connection:
+                target._ensure_schema(connection, create)
+        except SQLAlchemyError as error:
+            engine.dispose()
+            raise TargetError(f"cannot open the sandbox at {safe_url}: {_reason(error)}") from None
+        return target
+
+    def _ensure_schema(self, connection: Connection, create: bool) -> None:
+        if not connection.dialect.has_table(connection, schema.meta.name):
+            if not create:
+                raise TargetError(f"{self.url} holds no sandbox; run 'crmconf sandbox init'")
+            schema.metadata.create_all(connection)
+            connection.execute(
+                schema.meta.insert().values(key="schema_version", value=str(schema.SCHEMA_VERSION))
+            )
+            return
+        version = connection.scalar(
+            select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+        )
+        if version != str(schema.SCHEMA_VERSION):
+            raise TargetError(
+                f"{self.url} has sandbox schema version {version}; this crmconf uses "
+                f"{schema.SCHEMA_VERSION}: upgrade crmconf or start a new sandbox"
+            )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def capabilities(self) -> Capabilities:
+        return {kind.name: _ALL_ACTIONS for kind in ALL_KINDS}
+
+    # Reading
+
+    def read(self, kinds: Iterable[Kind]) -> State:
+        try:
+            with self.engine.connect() as connection:
+                items = {kind.name: _read_kind(connection, kind) for kind in kinds}
+                users = frozenset(connection.scalars(select(schema.users.c.login)))
+        except SQLAlchemyError as error:
+            raise TargetError(f"cannot read {self.url}: {_reason(error)}") from None
+        return State(items, users)
+
+    # Writing
+
+    def apply(self, plan: Plan) -> None:
+        try:
+            with self.engine.begin() as connection:
+                _Writer(connection).apply(plan)
+        except SQLAlchemyError as error:
+            raise TargetError(
+                f"apply failed and was rolled back, {self.url} is unchanged: {_reason(error)}"
+            ) from None
+
+    def connect(self) -> Connection:
+        """A connection for callers that add data (the demo) or inspect it (tests)."""
+        return self.engine.connect()
+
+
+def _prepare_sqlite_file(path: Path, safe_url: str) -> None:
+    # The sandbox holds customer data: keep its folder and file private to the owner.
+    try:
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
+        if not path.exists():
+            path.touch(mode=0o600)
+    except OSError as error:
+        raise TargetError(f"cannot create the sandbox at {safe_url}: {error.strerror}") from None
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 5000")
+    cursor.close()
+
+
+def _reason(error: SQLAlchemyError) -> str:
+    original = error.orig if isinstance(error, DBAPIError) else error
+    return str(original).splitlines()[0]
+
+
+def _read_kind(connection: Connection, kind: Kind) -> tuple[ExistingItem, ...]:
+    if kind.name in SWITCHES:
+        enabled = connection.scalar(
+            select(schema.switches.c.enabled).where(schema.switches.c.name == SWITCHES[kind.name])
+        )
+        name = kind.section[-1]
+        return (ExistingItem(name, name, {"enabled": bool(enabled)}),)
+    spec = TABLES[kind.name]
+    table = spec.table
+    query = select(table)
+    if spec.list_name:
+        query = query.where(table.c.list == spec.list_name)
+    if spec.position:
+        query = query.order_by(table.c.position, table.c.id)
+    rows = connection.execute(query).mappings().all()
+    names = _reference_names(connection, kind, spec)
+    usage = _usage(connection, spec)
+    members = _members(connection) if spec.members else {}
+    items = []
+    for row in rows:
+        fields: dict[str, Any] = {field: row[column] for field, column in spec.columns.items()}
+        for field, column in spec.references.items():
+            fields[field] = names[field].get(row[column]) if row[column] is not None else None
+        if spec.members:
+            fields["members"] = sorted(members.get(row["id"], ()))
+        items.append(
+            ExistingItem(row["id"], row[spec.name_column], fields, usage.get(row["id"], Usage()))
+        )
+    return tuple(items)
+
+
+def _reference_names(
+    connection: Connection, kind: Kind, spec: KindTable
+) -> dict[str, dict[int, str]]:
+    names: dict[str, dict[int, str]] = {}
+    for reference in kind.references:
+        other = TABLES[reference.kind]
+        column = other.table.c[other.name_column]
+        rows = connection.execute(select(other.table.c.id, column))
+        names[reference.field] = {row[0]: row[1] for row in rows}
+    return names
+
+
+def _usage(connection: Connection, spec: KindTable) -> dict[int, Usage]:
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for used_by in spec.used_by:
+        query = (
+            select(used_by.column, func.count())
+            .where(used_by.column.is_not(None))
+            .group_by(used_by.column)
+        )
+        for item_id, count in connection.execute(query):
+            counts[item_id][used_by.counts_as] = counts[item_id].get(used_by.counts_as, 0) + count
+    return {item_id: Usage(**fields) for item_id, fields in counts.items()}
+
+
+def _members(connection: Connection) -> dict[int, list[str]]:
+    query = select(schema.group_members.c.group_id, schema.users.c.login).join(
+        schema.users, schema.users.c.id == schema.group_members.c.user_id
+    )
+    members: dict[int, list[str]] = defaultdict(list)
+    for group_id, login in connection.execute(query):
+        members[group_id].append(login)
+    return members
+
+
+class _Writer:
+    """Carries out a plan's changes on one connection inside the caller's transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.ids: dict[str, dict[str, int]] = {}
+
+    def apply(self, plan: Plan) -> None:
+        for change in plan.changes:
+            if change.kind in SWITCHES:
+                self._switch(change)
+            elif change.action is Action.CREATE:
+                self._create(change)
+            elif change.action is Action.UPDATE:
+                self._update(change)
+            else:
+                self._delete(change)
+        for kind_name, order in plan.final_order.items():
+            self._reorder(kind_name, order)
+
+    def _cache(self, kind_name: str) -> dict[str, int]:
+        """Identity → id of a kind's rows, loaded once and kept current while applying."""
+        if kind_name not in self.ids:
+            spec = TABLES[kind_name]
+            query = select(spec.table.c.id, spec.table.c[spec.name_column])
+            if spec.list_name:
+                query = query.where(spec.table.c.list == spec.list_name)
+            rows = self.connection.execute(query)
+            self.ids[kind_name] = {identity(name): row_id for row_id, name in rows}
+        return self.ids[kind_name]
+
+    def _id_of(self, kind_name: str, name: str) -> int:
+        return self._cache(kind_name)[identity(name)]
+
+    def _values(self, change: Change, fields: Iterable[str]) -> dict[str, Any]:
+        spec = TABLES[change.kind]
+        kind = KINDS_BY_NAME[change.kind]
+        targets = {reference.field: reference.kind for reference in kind.references}
+        after = change.after or {}
+        values: dict[str, Any] = {}
+        for field in fields:
+            if field == "name":
+                values[spec.name_column] = after["name"]
+            elif field in spec.columns:
+                values[spec.columns[field]] = after[field]
+            elif field in spec.references:
+                name = after[field]
+                values[spec.references[field]] = (
+                    None if name is None else self._id_of(targets[field], name)
+                )
+        return values
+
+    def _create(self, change: Change) -> None:
+        spec = TABLES[change.kind]
+        assert change.after is not None
+        values = self._values(change, change.after)
+        if spec.list_name:
+            values["list"] = spec.list_name
+        if spec.position:
+            values["position"] = change.after.get("position", 0)
+        new_id = self.connection.execute(spec.table.insert().values(values)).inserted_primary_key
+        assert new_id is not None
+        self._cache(change.kind)[identity(change.name)] = new_id[0]
+        if spec.members:
+            self._set_members(new_id[0], change.after["members"])
+
+    def _update(self, change: Change) -> None:
+        spec = TABLES[change.kind]
+        assert change.after is not None and isinstance(change.id, int)
+        values = self._values(change, change.changed)
+        if values:
+            self.connection.execute(
+                spec.table.update().where(spec.table.c.id == change.id).values(values)
+            )
+        if "name" in change.changed and change.before is not None:
+            cache = self._cache(change.kind)
+            cache.pop(identity(change.before["name"]), None)
+            cache[identity(change.name)] = change.id
+        if spec.members and "members" in change.changed:
+            self._set_members(change.id, change.after["members"])
+
+    def _delete(self, change: Change) -> None:
+        spec = TABLES[change.kind]
+        self.connection.execute(spec.table.delete().where(spec.table.c.id == change.id))
+        self._cache(change.kind).pop(identity(change.name), None)
+
+    def _switch(self, change: Change) -> None:
+        assert change.after is not None
+        row = SWITCHES[change.kind]
+        table = schema.switches
+        self.connection.execute(table.delete().where(table.c.name == row))
+        self.connection.execute(table.insert().values(name=row, enabled=change.after["enabled"]))
+
+    def _set_members(self, group_id: int, logins: list[str]) -> None:
+        table = schema.group_members
+        self.connection.execute(table.delete().where(table.c.group_id == group_id))
+        if logins:
+            user_ids = _user_ids(self.connection, logins)
+            self.connection.execute(
+                table.insert(),
+                [{"group_id": group_id, "user_id": user_ids[login]} for login in logins],
+            )
+
+    def _reorder(self, kind_name: str, order: tuple[str, ...]) -> None:
+        spec = TABLES[kind_name]
+        table = spec.table
+        for position, name in enumerate(order, start=1):
+            self.connection.execute(
+                table.update()
+                .where(table.c.id == self._id_of(kind_name, name))
+                .values(position=position)
+            )
+
+
+def _user_ids(connection: Connection, logins: Iterable[str]) -> Mapping[str, int]:
+    query = select(schema.users.c.login, schema.users.c.id).where(
+        schema.users.c.login.in_(list(logins))
+    )
+    return {login: user_id for login, user_id in connection.execute(query)}
+
+
+def sandbox_exists(url: str) -> bool:
+    """Whether a sqlite sandbox file is there (so `sandbox init` can refuse to clobber it)."""
+    parsed = make_url(url)
+    return bool(parsed.database) and os.path.exists(str(parsed.database))

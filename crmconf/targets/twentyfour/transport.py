@@ -1,0 +1,124 @@
+"""HTTP and zeep plumbing: one requests session, the session cookie, the three services.
+
+Why a Transport subclass: zeep's stock transport logs every request and
+response body at DEBUG (the Login request holds the password, its answer the
+session id) and follows redirects. This one logs nothing, does not follow
+redirects, counts requests per operation and attaches the session cookie
+itself, so the session id lives in exactly one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
+from importlib import resources
+from typing import Any, Final
+
+import requests
+from zeep import Client, Settings
+from zeep.exceptions import TransportError
+from zeep.proxy import ServiceProxy
+from zeep.transports import Transport
+
+NAMESPACE: Final = "http://24sevenOffice.com/webservices"
+SESSION_COOKIE: Final = "ASP.NET_SessionId"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """Where a service lives below the base URL and which of our WSDL files describes it."""
+
+    wsdl_file: str
+    binding: str
+    path: str
+
+
+AUTH: Final = ServiceSpec("auth.wsdl", "AuthenticateSoap", "/authenticate/v001/authenticate.asmx")
+COMPANY: Final = ServiceSpec(
+    "company.wsdl", "CompanyServiceSoap", "/CRM/Company/V001/CompanyService.asmx"
+)
+CLIENT: Final = ServiceSpec("client.wsdl", "ClientServiceSoap", "/Client/V001/ClientService.asmx")
+
+
+def zeep_settings() -> Settings:
+    """Strict, hardened XML parsing: no DTDs, no entities, no fetching of anything external."""
+    return Settings(
+        strict=True,
+        forbid_dtd=True,
+        forbid_entities=True,
+        forbid_external=True,
+        xml_huge_tree=False,
+    )
+
+
+class SessionTransport(Transport):
+    """A zeep transport that sends `ASP.NET_SessionId` from `session_id()` and counts requests."""
+
+    def __init__(
+        self,
+        http: requests.Session,
+        timeout: float,
+        session_id: Callable[[], str | None],
+        on_request: Callable[[str], None],
+    ) -> None:
+        # zeep is only partly annotated; its untyped calls are confined to this module.
+        super().__init__(  # type: ignore[no-untyped-call]
+            session=http, timeout=timeout, operation_timeout=timeout
+        )
+        http.headers["User-Agent"] = "crmconf (24SevenOffice target)"
+        self._session_id = session_id
+        self._on_request = on_request
+
+    def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> Any:
+        headers = dict(headers)
+        operation = headers.get("SOAPAction", "").strip('"').rsplit("/", 1)[-1]
+        session_id = self._session_id()
+        if session_id:
+            headers["Cookie"] = f"{SESSION_COOKIE}={session_id}"
+        self._on_request(operation)
+        response = self.session.post(
+            address,
+            data=message,
+            headers=headers,
+            timeout=self.operation_timeout,
+            allow_redirects=False,
+        )
+        if response.status_code >= 500 and not _is_xml(response):
+            # A proxy's or load balancer's error page, not the service's SOAP fault:
+            # report the status so it can be retried. (zeep would try to parse the
+            # page and, if it happened to be XHTML, call it a SOAP fault.)
+            raise TransportError(  # type: ignore[no-untyped-call]
+                f"HTTP {response.status_code}", status_code=response.status_code
+            )
+        return response
+
+
+def _is_xml(response: requests.Response) -> bool:
+    media_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    return media_type in {"text/xml", "application/soap+xml", "application/xml"}
+
+
+def new_http_session(verify: bool | str) -> requests.Session:
+    """A requests session that keeps no cookies of its own.
+
+    The server's Set-Cookie answers are ignored: the session id returned by
+    Login is the one that counts, and the transport sends it explicitly.
+    """
+    session = requests.Session()
+    session.verify = verify
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return session
+
+
+def bind_service(spec: ServiceSpec, base_url: str, transport: SessionTransport) -> ServiceProxy:
+    """Load our WSDL for `spec` and bind its port to `base_url` + the service path."""
+    wsdl = resources.files(__package__) / "wsdl" / spec.wsdl_file
+    with resources.as_file(wsdl) as path:
+        client = Client(  # type: ignore[no-untyped-call]
+            str(path), transport=transport, settings=zeep_settings()
+        )
+    proxy: ServiceProxy = client.create_service(  # type: ignore[no-untyped-call]
+        f"{{{NAMESPACE}}}{spec.binding}", base_url + spec.path
+    )
+    return proxy
