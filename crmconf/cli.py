@@ -19,7 +19,7 @@ import click
 from crmconf import __version__
 
 if TYPE_CHECKING:
-    from crmconf.model.configuration import Configuration
+    from crmconf.model.configuration import Configuration, Limits
     from crmconf.plan.changes import Plan
 
 P = ParamSpec("P")
@@ -66,6 +66,50 @@ strict_option = click.option("--strict", is_flag=True, help="Treat lint warnings
 config_argument = click.argument("path", type=click.Path(path_type=Path))
 
 
+def safety_options(command: Callable[P, R]) -> Callable[P, R]:
+    """The mass-change guard's flags, shared by plan and apply."""
+    options = (
+        click.option(
+            "--allow-mass-change",
+            is_flag=True,
+            help="Accept a plan beyond the limits below (after reviewing it).",
+        ),
+        click.option(
+            "--max-deletes",
+            type=click.IntRange(min=0),
+            help="Deletes of one kind allowed without --allow-mass-change (default 3).",
+        ),
+        click.option(
+            "--max-change-fraction",
+            type=click.FloatRange(0, 1),
+            help="Share of a kind (of 10+ items) updated or deleted (default 0.3).",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _check_safety(
+    plan: Plan,
+    limits: Limits,
+    allow_mass_change: bool,
+    max_deletes: int | None,
+    max_change_fraction: float | None,
+) -> None:
+    from dataclasses import replace
+
+    from crmconf.plan.safety import check_mass_change
+
+    if allow_mass_change:
+        return
+    if max_deletes is not None:
+        limits = replace(limits, max_deletes=max_deletes)
+    if max_change_fraction is not None:
+        limits = replace(limits, max_change_fraction=max_change_fraction)
+    check_mass_change(plan, limits)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="crmconf")
 def main() -> None:
@@ -95,16 +139,6 @@ def validate(path: Path, strict: bool) -> None:
     click.echo(f"{path}: valid ({items} items in {len(config.sections)} managed kinds).")
 
 
-def _plan(path: Path, target_url: str | None, strict: bool) -> tuple[Plan, str]:
-    from crmconf.api import plan
-    from crmconf.targets import open_target
-    from crmconf.targets import target_url as resolve
-
-    config = _load(path, strict)
-    with open_target(resolve(target_url)) as target:
-        return plan(config, target), target.url
-
-
 @main.command(name="plan")
 @config_argument
 @target_option
@@ -120,13 +154,34 @@ def _plan(path: Path, target_url: str | None, strict: bool) -> tuple[Plan, str]:
     is_flag=True,
     help="Exit 2 when there are changes (0: none, 1: error).",
 )
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Also save the plan to FILE.json, for 'crmconf apply FILE.json'.",
+)
+@safety_options
 @strict_option
 @reports_errors
 def plan_command(
-    path: Path, target: str | None, output_format: str, detailed_exitcode: bool, strict: bool
+    path: Path,
+    target: str | None,
+    output_format: str,
+    detailed_exitcode: bool,
+    out: Path | None,
+    allow_mass_change: bool,
+    max_deletes: int | None,
+    max_change_fraction: float | None,
+    strict: bool,
 ) -> None:
     """Show what applying PATH would change. Never writes to the target."""
-    result, _url = _plan(path, target, strict)
+    from crmconf.api import plan
+    from crmconf.targets import open_target, target_url
+
+    config = _load(path, strict)
+    with open_target(target_url(target)) as crm:
+        result = plan(config, crm)
+        url = crm.url
     if output_format == "json":
         from crmconf.plan.render.json import render_json
 
@@ -135,6 +190,12 @@ def plan_command(
         from crmconf.plan.render.text import render_text
 
         click.echo(render_text(result), nl=False)
+    _check_safety(result, config.limits, allow_mass_change, max_deletes, max_change_fraction)
+    if out is not None:
+        from crmconf.plan.saved import dump_saved
+
+        write_atomically(out, dump_saved(result, url, config, allow_mass_change))
+        click.echo(f"Saved the plan to {out}; apply it with 'crmconf apply {out}'.", err=True)
     if detailed_exitcode and not result.empty:
         sys.exit(EXIT_CHANGES)
 
@@ -153,21 +214,47 @@ def confirm_or_refuse(question: str, yes: bool) -> None:
 @config_argument
 @target_option
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+@safety_options
 @strict_option
 @reports_errors
-def apply(path: Path, target: str | None, yes: bool, strict: bool) -> None:
-    """Show the plan for PATH, ask, then apply it (all or nothing)."""
+def apply(
+    path: Path,
+    target: str | None,
+    yes: bool,
+    allow_mass_change: bool,
+    max_deletes: int | None,
+    max_change_fraction: float | None,
+    strict: bool,
+) -> None:
+    """Apply PATH (a configuration, or a plan saved with 'plan -o'): show, ask, apply.
+
+    The apply is all or nothing, and refused when the target changed since the plan.
+    """
     from crmconf.api import apply as apply_plan
     from crmconf.api import plan
     from crmconf.plan.render.text import render_text, summary_line
+    from crmconf.plan.saved import is_saved_plan, load_saved, refuse_if_config_changed
     from crmconf.targets import open_target, target_url
 
-    config = _load(path, strict)
-    with open_target(target_url(target)) as crm:
-        result = plan(config, crm)
+    config = None
+    if is_saved_plan(path):
+        saved = load_saved(path)
+        refuse_if_config_changed(saved)
+        if target is not None and target_url(target) != saved.target:
+            _fail(f"{path} was planned for {saved.target}, not {target}; plan again")
+        url, result, limits = saved.target, saved.plan, saved.limits
+        allow_mass_change = allow_mass_change or saved.allow_mass_change
+    else:
+        config = _load(path, strict)
+        url, result, limits = target_url(target), None, config.limits
+    with open_target(url) as crm:
+        if config is not None:
+            result = plan(config, crm)
+        assert result is not None
         click.echo(render_text(result), nl=False)
         if result.empty:
             return
+        _check_safety(result, limits, allow_mass_change, max_deletes, max_change_fraction)
         confirm_or_refuse(f"Apply these changes to {crm.url}?", yes)
         apply_plan(result, crm)
     click.echo(f"Applied. {summary_line(result).removeprefix('Plan: ')}")

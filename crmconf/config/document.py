@@ -47,6 +47,36 @@ def _model(name: str, fields: dict[str, tuple[Any, Any]], doc: str | None) -> ty
     return model
 
 
+class Safety(BaseModel):
+    """Limits of the mass-change guard: beyond them a plan needs --allow-mass-change."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_change_fraction: Annotated[float, Field(ge=0, le=1, strict=True)] | None = None
+    """Share of a kind's items (kinds of 10 or more) one plan may update or delete."""
+    max_deletes: Annotated[WholeNumber, Field(ge=0)] | None = None
+    """Deletes of one kind one plan may make."""
+
+
+def _removed_model() -> type[BaseModel]:
+    """The `removed:` section: the same nesting as the main sections, list kinds only."""
+    top: dict[str, Any] = {}
+    nested: dict[str, dict[str, tuple[Any, Any]]] = {}
+    for kind in ALL_KINDS:
+        if kind.is_switch:
+            continue
+        entry = _optional(tuple[kind.removal_model, ...], None)  # type: ignore[name-defined]
+        head, *rest = kind.section
+        if rest:
+            nested.setdefault(head, {})[rest[0]] = entry
+        else:
+            top[head] = entry
+    for head, fields in nested.items():
+        title = "Removed" + "".join(part.capitalize() for part in head.split("_"))
+        top[head] = _optional(_model(title, fields, None), None)
+    return _model("Removed", top, "Items removed on purpose.")
+
+
 @cache
 def document_model() -> type[BaseModel]:
     """The pydantic model of one configuration file."""
@@ -58,6 +88,11 @@ def document_model() -> type[BaseModel]:
             nested.setdefault(head, {})[rest[0]] = _field_for(kind)
         else:
             top[head] = _field_for(kind)
+    top["safety"] = _optional(Safety, Safety.__doc__)
+    top["removed"] = _optional(
+        _removed_model(),
+        "Items to delete on purpose, and where the customer data using them goes.",
+    )
     for head, fields in nested.items():
         title = "".join(part.capitalize() for part in head.split("_"))
         section = _model(title, fields, _SECTION_DOCS.get(head))

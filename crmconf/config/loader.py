@@ -10,7 +10,7 @@ import difflib
 import hashlib
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
 from typing import Any, get_args, get_origin
 
@@ -21,7 +21,7 @@ from crmconf.config.rules import check_configuration
 from crmconf.config.yaml_source import SourceDocument, parse, read_text
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.kinds import ALL_KINDS
-from crmconf.model.configuration import Configuration
+from crmconf.model.configuration import Configuration, Limits
 from crmconf.model.kind import Kind, Path, Record, section_value
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -32,6 +32,8 @@ class _Section:
     kind: Kind
     records: tuple[Record, ...]
     location: Location
+    removed: bool = False
+    """Whether this is the kind's list under `removed:`."""
 
 
 def load(path: str | os.PathLike[str]) -> Configuration:
@@ -40,23 +42,31 @@ def load(path: str | os.PathLike[str]) -> Configuration:
     digest = hashlib.sha256()
     sections: list[_Section] = []
     problems: list[Problem] = []
+    safety: list[tuple[BaseModel, Location]] = []
     for file in files:
         data = _read_bytes(file)
         digest.update(str(file.name).encode() + b"\0" + data + b"\0")
         try:
             source = parse(str(file), read_text(str(file), data))
-            sections.extend(_sections(source))
+            document = _validate(source)
+            sections.extend(_sections(source, document))
+            if getattr(document, "safety", None) is not None:
+                safety.append((document.safety, source.location(("safety",))))  # type: ignore[attr-defined]
         except ConfigError as error:
             problems.extend(error.problems)
     if problems:
         raise ConfigError(problems)
-    merged = _merge(sections)
-    warnings = check_configuration(merged)
+    limits = _limits(safety)
+    merged = _merge([section for section in sections if not section.removed])
+    removals = _merge([section for section in sections if section.removed])
+    warnings = check_configuration(merged, removals)
     return Configuration(
         merged,
+        removals,
         tuple(str(file) for file in files),
         digest.hexdigest(),
         tuple(warnings),
+        limits,
     )
 
 
@@ -103,8 +113,24 @@ def _read_bytes(file: FilePath) -> bytes:
         ) from None
 
 
-def _sections(source: SourceDocument) -> list[_Section]:
-    document = _validate(source)
+def _limits(written: list[tuple[BaseModel, Location]]) -> Limits:
+    if len(written) > 1:
+        raise ConfigError(
+            [
+                Problem(
+                    f"safety is written in two files; also at {written[0][1]}",
+                    written[1][1],
+                    "state the limits in one place",
+                )
+            ]
+        )
+    if not written:
+        return Limits()
+    given = written[0][0].model_dump(exclude_none=True)
+    return replace(Limits(), **given)
+
+
+def _sections(source: SourceDocument, document: BaseModel) -> list[_Section]:
     found: list[_Section] = []
     for kind in ALL_KINDS:
         present, value = section_value(document, kind)
@@ -116,6 +142,19 @@ def _sections(source: SourceDocument) -> list[_Section]:
             for record, path in kind.flatten(value)
         )
         found.append(_Section(kind, records, source.location(prefix)))
+    removed = getattr(document, "removed", None)
+    if removed is None:
+        return found
+    for kind in ALL_KINDS:
+        present, value = section_value(removed, kind) if not kind.is_switch else (False, None)
+        if not present or value is None:
+            continue
+        prefix = ("removed", *kind.section)
+        records = tuple(
+            _located(kind.removal_record(entry), source.location((*prefix, index)))
+            for index, entry in enumerate(value)
+        )
+        found.append(_Section(kind, records, source.location(prefix), removed=True))
     return found
 
 

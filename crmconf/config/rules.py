@@ -10,12 +10,17 @@ from crmconf.model.kind import Record
 from crmconf.model.names import identity
 
 
-def check_configuration(sections: Mapping[str, tuple[Record, ...]]) -> list[Problem]:
+def check_configuration(
+    sections: Mapping[str, tuple[Record, ...]],
+    removals: Mapping[str, tuple[Record, ...]],
+) -> list[Problem]:
     """Raise on every error across items; return the lint warnings."""
     problems: list[Problem] = []
     for name, records in sections.items():
         problems.extend(_identity_problems(KINDS_BY_NAME[name].singular, records))
     problems.extend(_reference_problems(sections))
+    for name, records in removals.items():
+        problems.extend(_removal_problems(name, records, sections))
     if problems:
         raise ConfigError(problems)
     warnings: list[Problem] = []
@@ -89,4 +94,52 @@ def _reference_problems(sections: Mapping[str, tuple[Record, ...]]) -> list[Prob
                             f"add {value!r} to {target.name} or correct the name",
                         )
                     )
+    return problems
+
+
+def _removal_problems(
+    name: str, removals: tuple[Record, ...], sections: Mapping[str, tuple[Record, ...]]
+) -> list[Problem]:
+    """A `removed:` entry must name a deleted item and a destination that stays."""
+    kind = KINDS_BY_NAME[name]
+    if name not in sections:
+        return [
+            Problem(
+                f"removed.{name} is written but {name} is not managed",
+                removals[0].location if removals else None,
+                f"add the {name} section: only a managed section deletes items",
+            )
+        ]
+    kept = {record.key: record for record in sections[name]}
+    problems = _identity_problems(f"removed {kind.singular}", removals)
+    migration = kind.migration
+    for removal in removals:
+        if removal.key in kept:
+            problems.append(
+                Problem(
+                    f"{kind.singular} {removal.name!r} is both kept (at "
+                    f"{kept[removal.key].location}) and removed",
+                    removal.location,
+                    "remove it from one of the two lists",
+                )
+            )
+        move_to, clear = removal.fields["move_to"], removal.fields["clear"]
+        if move_to is not None and clear and migration is not None:
+            problems.append(
+                Problem(
+                    f"removed {kind.singular} {removal.name!r} both moves its data to "
+                    f"{move_to!r} and sets {migration.clear_field}",
+                    removal.location,
+                    f"choose {migration.move_field} or {migration.clear_field}",
+                )
+            )
+        if move_to is not None and identity(move_to) not in kept:
+            problems.append(
+                Problem(
+                    f"removed {kind.singular} {removal.name!r} moves its data to {move_to!r}, "
+                    f"which is not in {name}",
+                    removal.location,
+                    f"the destination must stay: add {move_to!r} to {name} or correct the name",
+                )
+            )
     return problems

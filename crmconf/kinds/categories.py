@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from crmconf.model.kind import Kind, NamedItem
+from crmconf.model.kind import Kind, Migration, NamedItem
 from crmconf.model.names import Name
 
 ShowOn = Literal["customer", "contact", "both"]
@@ -27,4 +27,5 @@ CATEGORIES = Kind(
     singular="category",
     ui_path="Administration – Inställningar – CRM – Kategorier",
     item_model=Category,
+    migration=Migration("reassign_to", clear_field="unassign"),
 )

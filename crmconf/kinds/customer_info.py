@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crmconf.model.kind import Kind, NamedItem
+from crmconf.model.kind import Kind, Migration, NamedItem
 from crmconf.model.names import Name
 
 _UI_PATH = "Administration – Inställningar – CRM – Tilläggsinformation om kund"
@@ -21,6 +21,7 @@ CONTACT_ORIGINS = Kind(
     ui_path=_UI_PATH,
     item_model=Option,
     ordered=True,
+    migration=Migration("move_customers_to", clear_field="unassign"),
 )
 PRODUCTS = Kind(
     name="customer_info.products",
@@ -28,6 +29,7 @@ PRODUCTS = Kind(
     ui_path=_UI_PATH,
     item_model=Option,
     ordered=True,
+    migration=Migration("move_customers_to", clear_field="unassign"),
 )
 SOURCES = Kind(
     name="customer_info.sources",
@@ -35,4 +37,5 @@ SOURCES = Kind(
     ui_path=_UI_PATH,
     item_model=Option,
     ordered=True,
+    migration=Migration("move_customers_to", clear_field="unassign"),
 )

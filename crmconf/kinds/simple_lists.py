@@ -6,7 +6,7 @@ its identity and a delete of one still in use is refused.
 
 from __future__ import annotations
 
-from crmconf.model.kind import Kind, NamedItem
+from crmconf.model.kind import Kind, Migration, NamedItem
 from crmconf.model.names import Name
 
 
@@ -39,22 +39,26 @@ INDUSTRIES = Kind(
     singular="industry",
     ui_path="Administration – Inställningar – CRM – Branscher",
     item_model=Industry,
+    migration=Migration("move_customers_to"),
 )
 STATUS_TYPES = Kind(
     name="status_types",
     singular="status type",
     ui_path="Administration – Inställningar – CRM – Statustyper",
     item_model=StatusType,
+    migration=Migration("move_customers_to"),
 )
 REJECTION_REASONS = Kind(
     name="sales.rejection_reasons",
     singular="rejection reason",
     ui_path="Administration – Inställningar – CRM – Säljmöjligheter – Avvisning",
     item_model=RejectionReason,
+    migration=Migration("move_opportunities_to", clear_field="clear"),
 )
 SALE_TYPES = Kind(
     name="sales.types",
     singular="sale type",
     ui_path="Administration – Inställningar – CRM – Säljmöjligheter – Typ",
     item_model=SaleType,
+    migration=Migration("move_opportunities_to"),
 )

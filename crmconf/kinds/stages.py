@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from crmconf.errors import Problem
-from crmconf.model.kind import Kind, NamedItem, Record, Reference
+from crmconf.model.kind import Kind, Migration, NamedItem, Record, Reference
 from crmconf.model.names import Name, WholeNumber
 
 StageStatusValue = Literal["open", "open_won", "closed_won", "closed_lost"]
@@ -116,4 +116,5 @@ STAGES = Kind(
     ordered=True,
     references=(Reference(field="rejection_reason", kind="sales.rejection_reasons"),),
     lint=lint_stages,
+    migration=Migration("move_opportunities_to"),
 )

@@ -10,6 +10,17 @@ from crmconf.model.kind import Kind, Record
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How much of a kind one plan may change before it needs --allow-mass-change."""
+
+    max_change_fraction: float = 0.3
+    """Share of a kind's existing items updated or deleted, for kinds of `min_items` or more."""
+    min_items: int = 10
+    max_deletes: int = 3
+    """Deletes of one kind, whatever its size."""
+
+
+@dataclass(frozen=True)
 class Configuration:
     """A loaded, validated configuration.
 
@@ -18,10 +29,14 @@ class Configuration:
     """
 
     sections: Mapping[str, tuple[Record, ...]]
+    removals: Mapping[str, tuple[Record, ...]] = field(default_factory=dict)
+    """Per kind, items under `removed:`: fields ``move_to`` and ``clear``."""
     files: tuple[str, ...] = ()
     digest: str = ""
     """SHA-256 of the files read, so a saved plan can tell the configuration changed."""
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
+    limits: Limits = field(default_factory=Limits)
+    """The mass-change guard's limits, from the `safety:` section."""
 
     def manages(self, kind: Kind) -> bool:
         return kind.name in self.sections
@@ -29,11 +44,20 @@ class Configuration:
     def records(self, kind: Kind) -> tuple[Record, ...]:
         return self.sections.get(kind.name, ())
 
+    def removal(self, kind: Kind, key: str) -> Record | None:
+        """The `removed:` entry for an item of a kind, by identity."""
+        for record in self.removals.get(kind.name, ()):
+            if record.key == key:
+                return record
+        return None
+
     def only(self, kinds: set[str]) -> Configuration:
         """The same configuration limited to some kinds (adopting one area at a time)."""
         return Configuration(
             {name: records for name, records in self.sections.items() if name in kinds},
+            {name: records for name, records in self.removals.items() if name in kinds},
             self.files,
             self.digest,
             self.warnings,
+            self.limits,
         )

@@ -7,11 +7,19 @@ which other kinds they reference, and the providers how to name it to a person.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, TypeAdapter, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetJsonSchemaHandler,
+    TypeAdapter,
+    create_model,
+    model_validator,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -79,6 +87,36 @@ class Reference:
     kind: str
 
 
+@dataclass(frozen=True)
+class Migration:
+    """How the data using a removed item is carried over, declared under `removed:`."""
+
+    move_field: str
+    """The key naming the destination, e.g. ``move_customers_to``."""
+    clear_field: str | None = None
+    """The key that detaches the data instead, e.g. ``unassign``; None where data must
+    always point somewhere (an opportunity always has a stage)."""
+
+
+class Removal(BaseModel):
+    """An entry under `removed:`: an item to delete on purpose, and where its data goes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    KEY_FIELD: ClassVar[str] = "name"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_short_form(cls, data: Any) -> Any:
+        return {cls.KEY_FIELD: data} if isinstance(data, str) else data
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"anyOf": [TypeAdapter(Name).json_schema(), handler(core_schema)]}
+
+
 @dataclass(frozen=True, eq=False)
 class Kind:
     """The one declaration of a settings kind."""
@@ -98,6 +136,8 @@ class Kind:
     references: tuple[Reference, ...] = ()
     lint: Callable[[tuple[Record, ...]], list[Problem]] | None = None
     """Warnings about valid but doubtful settings (errors with --strict)."""
+    migration: Migration | None = None
+    """How customer data using a removed item moves; None when no data uses the kind."""
 
     @property
     def section(self) -> tuple[str, ...]:
@@ -110,6 +150,35 @@ class Kind:
     @property
     def key_field(self) -> str:
         return self.item_model.KEY_FIELD if self.item_model else "name"
+
+    @functools.cached_property
+    def removal_model(self) -> type[Removal]:
+        """The model of this kind's entries under `removed:`."""
+        fields: dict[str, Any] = {self.key_field: (Name, ...)}
+        if self.migration is not None:
+            fields[self.migration.move_field] = (Name | None, None)
+            if self.migration.clear_field:
+                fields[self.migration.clear_field] = (bool, False)
+        title = "Removed" + "".join(p.capitalize() for p in self.name.replace(".", "_").split("_"))
+        model: type[Removal] = create_model(
+            title,
+            __base__=Removal,
+            __doc__=f"A {self.singular} to delete, and where the data using it goes.",
+            **fields,
+        )
+        model.KEY_FIELD = self.key_field
+        return model
+
+    def removal_record(self, entry: Removal) -> Record:
+        """A `removed:` entry as a record: fields ``move_to`` and ``clear``."""
+        move_to = clear = None
+        if self.migration is not None:
+            move_to = getattr(entry, self.migration.move_field)
+            if self.migration.clear_field:
+                clear = getattr(entry, self.migration.clear_field)
+        return Record(
+            name=getattr(entry, self.key_field), fields={"move_to": move_to, "clear": bool(clear)}
+        )
 
     def flatten(self, value: Any) -> Iterator[tuple[Record, Path]]:
         """Records of a validated section value, each with its path inside the section."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,3 +61,13 @@ class State:
 
     def of(self, kind: Kind) -> tuple[ExistingItem, ...]:
         return self.items.get(kind.name, ())
+
+
+def fingerprint(state: State) -> str:
+    """A digest of everything a plan was computed from, to refuse applying a stale plan."""
+    document = {
+        kind: [[str(item.id), item.name, dict(item.fields), vars(item.usage)] for item in items]
+        for kind, items in sorted(state.items.items())
+    }
+    text = json.dumps(document, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()

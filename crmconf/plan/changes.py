@@ -38,6 +38,8 @@ class Change:
     changed: tuple[str, ...] = ()
     id: int | str | None = None
     usage: Usage | None = None
+    migration: Mapping[str, Any] | None = None
+    """For a delete declared under `removed:`: ``{"move_to": name}`` or ``{"clear": True}``."""
 
     @property
     def name(self) -> str:
@@ -64,6 +66,11 @@ class Plan:
     final_order: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """For ordered kinds with changes: every item's name in its final order."""
     warnings: tuple[Problem, ...] = ()
+    existing_counts: Mapping[str, int] = field(default_factory=dict)
+    """Items of each managed kind in the target when planned (for the mass-change guard)."""
+    kinds_read: tuple[str, ...] = ()
+    target_fingerprint: str = ""
+    """Digest of the kinds read from the target; applying against another state is refused."""
 
     @property
     def empty(self) -> bool:

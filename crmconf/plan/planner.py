@@ -20,7 +20,7 @@ from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
 from crmconf.model.configuration import Configuration
 from crmconf.model.kind import Kind, Record
 from crmconf.model.names import identity
-from crmconf.model.state import ExistingItem, State
+from crmconf.model.state import ExistingItem, State, fingerprint
 from crmconf.plan.changes import Action, Change, Plan
 
 
@@ -62,13 +62,21 @@ def plan(config: Configuration, state: State) -> Plan:
         if kind.tree:
             kind_changes.sort(key=lambda change: _depth(change, config.records(kind)))
         creates_updates.extend(kind_changes)
-        doomed = [_delete(kind, item) for item in diff.deleted]
+        doomed = [_delete(kind, item, config) for item in diff.deleted]
         if kind.tree:
             doomed.sort(key=lambda change: -_existing_depth(change, state.of(kind)))
         deletes[:0] = doomed  # reverse kind order: dependants go first
         if kind.ordered and (kind_changes or doomed):
             final_order[kind.name] = tuple(record.name for record in config.records(kind))
-    return Plan(tuple(creates_updates + deletes), final_order, config.warnings)
+    existing_counts = {name: len(diff.existing) for name, diff in diffs.items()}
+    return Plan(
+        tuple(creates_updates + deletes),
+        final_order,
+        config.warnings,
+        existing_counts,
+        tuple(sorted(state.items)),
+        fingerprint(state),
+    )
 
 
 def _match(
@@ -188,9 +196,15 @@ def _longest_increasing(sequence: list[int]) -> set[int]:
     return kept
 
 
-def _delete(kind: Kind, item: ExistingItem) -> Change:
+def _delete(kind: Kind, item: ExistingItem, config: Configuration) -> Change:
     before = {"name": item.name, **item.fields}
-    return Change(kind.name, Action.DELETE, before, None, (), item.id, item.usage)
+    removal = config.removal(kind, item.key)
+    migration: dict[str, Any] | None = None
+    if removal is not None and removal.fields["move_to"] is not None:
+        migration = {"move_to": removal.fields["move_to"]}
+    elif removal is not None and removal.fields["clear"]:
+        migration = {"clear": True}
+    return Change(kind.name, Action.DELETE, before, None, (), item.id, item.usage, migration)
 
 
 def _depth(change: Change, records: Iterable[Record]) -> int:
@@ -254,10 +268,15 @@ def _check_deletes(config: Configuration, state: State, diffs: Mapping[str, _Kin
     refusals: list[str] = []
     for diff in diffs.values():
         for item in diff.deleted:
-            if item.usage.total:
+            removal = config.removal(diff.kind, item.key)
+            migrated = removal is not None and (
+                removal.fields["move_to"] is not None or removal.fields["clear"]
+            )
+            if item.usage.total and not migrated:
                 refusals.append(
                     f"{diff.kind.singular} {item.name!r} ({diff.kind.name}) is used by "
-                    f"{item.usage}; keep it in the configuration"
+                    f"{item.usage}; keep it, or say where its data goes:\n"
+                    + _removal_hint(diff.kind, item.name)
                 )
     for kind in ALL_KINDS:
         if config.manages(kind):
@@ -279,5 +298,18 @@ def _check_deletes(config: Configuration, state: State, diffs: Mapping[str, _Kin
         raise PlanError(
             "refusing to delete what the CRM still uses:\n  - "
             + "\n  - ".join(refusals)
-            + "\nno data is ever orphaned: keep these items, or move what uses them first"
+            + "\nno data is ever orphaned: keep these items, or declare where their data goes"
         )
+
+
+def _removal_hint(kind: Kind, name: str) -> str:
+    """The `removed:` entry a user can paste into the configuration."""
+    indent = "      "
+    lines = ["removed:"]
+    for depth, part in enumerate(kind.section):
+        lines.append("  " * (depth + 1) + f"{part}:")
+    entry = f"{{{kind.key_field}: {name}"
+    if kind.migration is not None:
+        entry += f", {kind.migration.move_field}: <another {kind.singular}>"
+    lines.append("  " * (len(kind.section) + 1) + f"- {entry}}}")
+    return "\n".join(indent + line for line in lines)

@@ -19,6 +19,8 @@ def _change(change: Change) -> dict[str, Any]:
         "after": dict(change.after) if change.after is not None else None,
         "changed": list(change.changed),
     }
+    if change.migration is not None:
+        data["migration"] = dict(change.migration)
     if change.usage is not None:
         data["usage"] = {
             "customers": change.usage.customers,

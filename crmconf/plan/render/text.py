@@ -38,6 +38,12 @@ def _details(change: Change) -> Iterator[str]:
             yield f"{field}: {_value(change.before.get(field))} → {_value(change.after.get(field))}"
     if change.usage is not None and change.usage.total and change.action is not Action.CREATE:
         yield f"used by {change.usage}"
+    if change.migration is not None:
+        destination = change.migration.get("move_to")
+        if destination is not None:
+            yield f"what uses it moves to {_value(destination)}"
+        else:
+            yield "what uses it is detached (cleared)"
 
 
 def render_text(plan: Plan) -> str:

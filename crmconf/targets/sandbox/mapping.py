@@ -31,6 +31,8 @@ class UsedBy:
     column: Column[int]
     counts_as: str
     """The `Usage` field it adds to: customers, contacts or opportunities."""
+    owner: Column[int] | None = None
+    """For a link table (customer ↔ category): the column of the record that holds the link."""
 
 
 @dataclass(frozen=True)
@@ -58,14 +60,23 @@ TABLES: dict[str, KindTable] = {
     CONTACT_ORIGINS.name: _options(
         "contact_origins", UsedBy(s.customers.c.contact_origin_id, "customers")
     ),
-    PRODUCTS.name: _options("products", UsedBy(s.customer_products.c.option_id, "customers")),
+    PRODUCTS.name: _options(
+        "products",
+        UsedBy(s.customer_products.c.option_id, "customers", s.customer_products.c.customer_id),
+    ),
     SOURCES.name: _options("sources", UsedBy(s.customers.c.source_id, "customers")),
     CATEGORIES.name: KindTable(
         s.categories,
         columns={"show_on": "show_on"},
         used_by=(
-            UsedBy(s.customer_categories.c.category_id, "customers"),
-            UsedBy(s.contact_categories.c.category_id, "contacts"),
+            UsedBy(
+                s.customer_categories.c.category_id,
+                "customers",
+                s.customer_categories.c.customer_id,
+            ),
+            UsedBy(
+                s.contact_categories.c.category_id, "contacts", s.contact_categories.c.contact_id
+            ),
         ),
     ),
     GROUPS.name: KindTable(

@@ -12,19 +12,19 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, literal, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from crmconf.errors import TargetError
+from crmconf.errors import PlanError, TargetError
 from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
 from crmconf.model.kind import Kind
 from crmconf.model.names import identity
-from crmconf.model.state import ExistingItem, State, Usage
+from crmconf.model.state import ExistingItem, State, Usage, fingerprint
 from crmconf.plan.changes import Action, Change, Plan
 from crmconf.targets.base import Capabilities, Target
 from crmconf.targets.sandbox import schema
-from crmconf.targets.sandbox.mapping import SWITCHES, TABLES, KindTable
+from crmconf.targets.sandbox.mapping import SWITCHES, TABLES, KindTable, UsedBy
 
 _ALL_ACTIONS = frozenset(Action)
 
@@ -87,17 +87,17 @@ class SandboxTarget(Target):
     def read(self, kinds: Iterable[Kind]) -> State:
         try:
             with self.engine.connect() as connection:
-                items = {kind.name: _read_kind(connection, kind) for kind in kinds}
-                users = frozenset(connection.scalars(select(schema.users.c.login)))
+                return _read_state(connection, kinds)
         except SQLAlchemyError as error:
             raise TargetError(f"cannot read {self.url}: {_reason(error)}") from None
-        return State(items, users)
 
     # Writing
 
     def apply(self, plan: Plan) -> None:
         try:
             with self.engine.begin() as connection:
+                _take_write_lock(connection)
+                _refuse_if_stale(connection, plan)
                 _Writer(connection).apply(plan)
         except SQLAlchemyError as error:
             raise TargetError(
@@ -107,6 +107,28 @@ class SandboxTarget(Target):
     def connect(self) -> Connection:
         """A connection for callers that add data (the demo) or inspect it (tests)."""
         return self.engine.connect()
+
+
+def _read_state(connection: Connection, kinds: Iterable[Kind]) -> State:
+    items = {kind.name: _read_kind(connection, kind) for kind in kinds}
+    users = frozenset(connection.scalars(select(schema.users.c.login)))
+    return State(items, users)
+
+
+def _take_write_lock(connection: Connection) -> None:
+    """Start writing at once, so no other writer slips in between the check and the apply."""
+    table = schema.meta
+    connection.execute(
+        table.update().where(table.c.key == "schema_version").values(value=table.c.value)
+    )
+
+
+def _refuse_if_stale(connection: Connection, plan: Plan) -> None:
+    if not plan.target_fingerprint:
+        return
+    kinds = [KINDS_BY_NAME[name] for name in plan.kinds_read]
+    if fingerprint(_read_state(connection, kinds)) != plan.target_fingerprint:
+        raise PlanError("stale plan: the target changed since the plan was made; plan again")
 
 
 def _prepare_sqlite_file(path: Path, safe_url: str) -> None:
@@ -281,6 +303,12 @@ class _Writer:
 
     def _delete(self, change: Change) -> None:
         spec = TABLES[change.kind]
+        assert isinstance(change.id, int)
+        if change.migration is not None:
+            destination = change.migration.get("move_to")
+            target_id = None if destination is None else self._id_of(change.kind, destination)
+            for used_by in spec.used_by:
+                _migrate(self.connection, used_by, change.id, target_id)
         self.connection.execute(spec.table.delete().where(spec.table.c.id == change.id))
         self._cache(change.kind).pop(identity(change.name), None)
 
@@ -310,6 +338,23 @@ class _Writer:
                 .where(table.c.id == self._id_of(kind_name, name))
                 .values(position=position)
             )
+
+
+def _migrate(connection: Connection, used_by: UsedBy, old: int, new: int | None) -> None:
+    """Point every record using `old` at `new` (or at nothing), as the migration declares."""
+    column = used_by.column
+    table = column.table
+    if used_by.owner is None:
+        connection.execute(table.update().where(column == old).values({column.name: new}))
+        return
+    if new is not None:
+        # Link the holders of `old` to `new` unless they hold it already, then drop `old`.
+        holders_of_new = select(used_by.owner).where(column == new)
+        carried = select(used_by.owner, literal(new)).where(
+            column == old, used_by.owner.not_in(holders_of_new)
+        )
+        connection.execute(table.insert().from_select([used_by.owner.name, column.name], carried))
+    connection.execute(table.delete().where(column == old))
 
 
 def _user_ids(connection: Connection, logins: Iterable[str]) -> Mapping[str, int]:
