@@ -144,6 +144,12 @@ class Kind:
         return tuple(self.name.split("."))
 
     @property
+    def plural(self) -> str:
+        if self.singular.endswith("y"):
+            return self.singular[:-1] + "ies"
+        return self.singular + ("es" if self.singular.endswith("ch") else "s")
+
+    @property
     def is_switch(self) -> bool:
         return self.item_model is None
 

@@ -26,15 +26,14 @@ def check_mass_change(plan: Plan, limits: Limits) -> None:
     reasons: list[str] = []
     for kind_name, count in touched.items():
         existing = plan.existing_counts.get(kind_name, 0)
-        singular = KINDS_BY_NAME[kind_name].singular
+        plural = KINDS_BY_NAME[kind_name].plural
         if deleted[kind_name] > limits.max_deletes:
             reasons.append(
-                f"{kind_name}: {deleted[kind_name]} {singular}s deleted "
-                f"(limit {limits.max_deletes})"
+                f"{kind_name}: {deleted[kind_name]} {plural} deleted (limit {limits.max_deletes})"
             )
         if existing >= limits.min_items and count > limits.max_change_fraction * existing:
             reasons.append(
-                f"{kind_name}: {count} of {existing} {singular}s updated or deleted "
+                f"{kind_name}: {count} of {existing} {plural} updated or deleted "
                 f"({count / existing:.0%}, limit {limits.max_change_fraction:.0%})"
             )
     if reasons:
