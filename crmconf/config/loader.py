@@ -204,7 +204,11 @@ def _problem(source: SourceDocument, model: type[BaseModel], detail: Any) -> Pro
         allowed = _allowed_keys(model, path[:-1])
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
-        return Problem(f"unknown key {key!r} in {_dotted(path[:-1]) or 'the file'}", where, hint)
+        return Problem(
+            f"unknown key {key!r} in {_dotted(path[:-1]) or 'the file'}",
+            source.key_location(path),
+            hint,
+        )
     if kind == "missing":
         if path == ("crmconf",):
             return Problem(
@@ -226,11 +230,12 @@ def _problem(source: SourceDocument, model: type[BaseModel], detail: Any) -> Pro
             where,
             "write [] for none, or remove the section to leave it unmanaged",
         )
-    if kind == "string_type" and not isinstance(given, str):
+    if kind in ("string_type", "model_type") and not isinstance(given, str | dict | list):
+        text = source.written.get(path, str(given))
         return Problem(
-            f"{dotted}: expected text, got {_yaml_type(given)} {given!r}",
+            f"{dotted}: expected a name (text), but YAML read {text!r} as {_yaml_type(given)}",
             where,
-            "quote the value so YAML reads it as text",
+            f'quote it so YAML reads it as text: "{text}"',
         )
     return Problem(f"{dotted}: {detail['msg']}", where)
 

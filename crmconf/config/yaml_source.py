@@ -10,7 +10,7 @@ check-jsonschema) read differently — `No`, `on`, `017`, `0o17`, `1_000`, dates
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -63,6 +63,14 @@ class SourceDocument:
     file: str
     value: Any
     locations: dict[Path, Location]
+    key_locations: dict[Path, Location] = field(default_factory=dict)
+    """Where the key of each mapping entry stands (for "unknown key" errors)."""
+    written: dict[Path, str] = field(default_factory=dict)
+    """The text of each value YAML read as something other than text (for quoting hints)."""
+
+    def key_location(self, path: Path) -> Location:
+        """Where the key leading to path stands, else where its value does."""
+        return self.key_locations.get(path) or self.location(path)
 
     def location(self, path: Path) -> Location:
         """Where the value at path (or its nearest written ancestor) stands."""
@@ -171,6 +179,8 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.locations: dict[Path, Location] = {}
+        self.key_locations: dict[Path, Location] = {}
+        self.written: dict[Path, str] = {}
         self.problems: list[Problem] = []
         self.constructor = SafeConstructor()
 
@@ -179,7 +189,7 @@ class _Builder:
         value = self._value(root, ())
         if self.problems:
             raise ConfigError(self.problems)
-        return SourceDocument(self.file, value, self.locations)
+        return SourceDocument(self.file, value, self.locations, self.key_locations, self.written)
 
     def _check_expansion(self, root: Node) -> None:
         sizes: dict[int, int] = {}
@@ -214,7 +224,10 @@ class _Builder:
                 self._bad_tag(node)
             return [self._value(item, (*path, index)) for index, item in enumerate(node.value)]
         assert isinstance(node, ScalarNode)
-        return self._scalar(node)
+        value = self._scalar(node)
+        if not isinstance(value, str):
+            self.written[path] = node.value
+        return value
 
     def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
         if node.tag != f"{_TAG}map":
@@ -253,6 +266,7 @@ class _Builder:
                 )
                 continue
             first_seen[key] = where
+            self.key_locations[(*path, key)] = where
             result[key] = self._value(value_node, (*path, key))
         return result
 
