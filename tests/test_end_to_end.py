@@ -10,9 +10,7 @@ from click.testing import Result
 from tests.conftest import SEED
 
 
-def test_seed_plans_applies_and_replans_empty(
-    cli: Callable[..., Result], demo_url: str
-) -> None:
+def test_seed_plans_applies_and_replans_empty(cli: Callable[..., Result], demo_url: str) -> None:
     first = cli("plan", SEED, "--target", demo_url, "--detailed-exitcode")
     assert first.exit_code == 2, first.output
     assert "Plan: 9 to add, 7 to change, 3 to delete." in first.output

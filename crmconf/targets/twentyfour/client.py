@@ -115,6 +115,8 @@ class TwentyFourClient:
         self._sleep = sleep
         self._rng = rng
         self._session_id: str | None = None
+        # Every session id this client has held, so an echo of an old one is scrubbed too.
+        self._past_session_ids: list[str] = []
         self._stats = CallStats()
         self._http = new_http_session(verify)
         self._transport = SessionTransport(
@@ -183,6 +185,7 @@ class TwentyFourClient:
                 "CRMCONF_24SO_APPLICATION_ID (and CRMCONF_24SO_IDENTITY_ID if set)"
             )
         self._session_id = str(result)
+        self._past_session_ids.append(self._session_id)
         log.info("logged in to 24SevenOffice at %s", self._base_url)
 
     def has_session(self) -> bool:
@@ -393,7 +396,7 @@ class TwentyFourClient:
     # ---- errors ----------------------------------------------------------------------------
 
     def _secrets(self) -> list[str]:
-        return [self._credentials.password.reveal(), self._session_id or ""]
+        return [self._credentials.password.reveal(), *self._past_session_ids]
 
     def _scrubbed(self, failures: Sequence[ApiFailure]) -> list[ApiFailure]:
         secrets = self._secrets()

@@ -84,10 +84,10 @@ class SessionTransport(Transport):
             timeout=self.operation_timeout,
             allow_redirects=False,
         )
-        if response.status_code >= 500 and not _is_xml(response):
-            # A proxy's or load balancer's error page, not the service's SOAP fault:
-            # report the status so it can be retried. (zeep would try to parse the
-            # page and, if it happened to be XHTML, call it a SOAP fault.)
+        if response.status_code >= 300 and not _is_xml(response):
+            # A redirect or a proxy's/load balancer's error page, not the service's
+            # SOAP answer: report the bare status (5xx may then be retried). zeep would
+            # try to parse the page and, were it XHTML, call it a SOAP fault.
             raise TransportError(  # type: ignore[no-untyped-call]
                 f"HTTP {response.status_code}", status_code=response.status_code
             )
