@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 
 from crmconf.config.loader import load
-from crmconf.export import export_text
+from crmconf.exporter import export_text
 from crmconf.kinds import ALL_KINDS
 from crmconf.model.configuration import Configuration
-from crmconf.plan.changes import Plan
-from crmconf.plan.planner import kinds_to_read
-from crmconf.plan.planner import plan as plan_changes
+from crmconf.planning.changes import Plan
+from crmconf.planning.planner import kinds_to_read
+from crmconf.planning.planner import plan as plan_changes
 from crmconf.targets import open_target
 from crmconf.targets.base import Target
 

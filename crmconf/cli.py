@@ -20,7 +20,7 @@ from crmconf import __version__
 
 if TYPE_CHECKING:
     from crmconf.model.configuration import Configuration, Limits
-    from crmconf.plan.changes import Plan
+    from crmconf.planning.changes import Plan
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -99,7 +99,7 @@ def _check_safety(
 ) -> None:
     from dataclasses import replace
 
-    from crmconf.plan.safety import check_mass_change
+    from crmconf.planning.safety import check_mass_change
 
     if allow_mass_change:
         return
@@ -183,16 +183,16 @@ def plan_command(
         result = plan(config, crm)
         url = crm.url
     if output_format == "json":
-        from crmconf.plan.render.json import render_json
+        from crmconf.planning.render.json import render_json
 
         click.echo(render_json(result), nl=False)
     else:
-        from crmconf.plan.render.text import render_text
+        from crmconf.planning.render.text import render_text
 
         click.echo(render_text(result), nl=False)
     _check_safety(result, config.limits, allow_mass_change, max_deletes, max_change_fraction)
     if out is not None:
-        from crmconf.plan.saved import dump_saved
+        from crmconf.planning.saved import dump_saved
 
         write_atomically(out, dump_saved(result, url, config, allow_mass_change))
         click.echo(f"Saved the plan to {out}; apply it with 'crmconf apply {out}'.", err=True)
@@ -232,8 +232,8 @@ def apply(
     """
     from crmconf.api import apply as apply_plan
     from crmconf.api import plan
-    from crmconf.plan.render.text import render_text, summary_line
-    from crmconf.plan.saved import is_saved_plan, load_saved, refuse_if_config_changed
+    from crmconf.planning.render.text import render_text, summary_line
+    from crmconf.planning.saved import is_saved_plan, load_saved, refuse_if_config_changed
     from crmconf.targets import open_target, target_url
 
     config = None

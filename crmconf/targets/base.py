@@ -8,7 +8,7 @@ from types import TracebackType
 
 from crmconf.model.kind import Kind
 from crmconf.model.state import State
-from crmconf.plan.changes import Action, Plan
+from crmconf.planning.changes import Action, Plan
 
 Capabilities = Mapping[str, frozenset[Action]]
 """Per kind name, the actions the target can carry out itself (octoDNS's SUPPORTS)."""

@@ -21,7 +21,7 @@ from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
 from crmconf.model.kind import Kind
 from crmconf.model.names import identity
 from crmconf.model.state import ExistingItem, State, Usage, fingerprint
-from crmconf.plan.changes import Action, Change, Plan
+from crmconf.planning.changes import Action, Change, Plan
 from crmconf.targets.base import Capabilities, Target
 from crmconf.targets.sandbox import schema
 from crmconf.targets.sandbox.mapping import SWITCHES, TABLES, KindTable, UsedBy

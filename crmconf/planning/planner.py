@@ -21,14 +21,20 @@ from crmconf.model.configuration import Configuration
 from crmconf.model.kind import Kind, Record
 from crmconf.model.names import identity
 from crmconf.model.state import ExistingItem, State, fingerprint
-from crmconf.plan.changes import Action, Change, Plan
+from crmconf.planning.changes import Action, Change, Plan
 
 
 def kinds_to_read(config: Configuration) -> list[Kind]:
-    """The kinds a plan needs from the target: managed ones and those they reference."""
-    names = set(config.sections)
-    for name in list(names):
-        names.update(reference.kind for reference in KINDS_BY_NAME[name].references)
+    """The kinds a plan needs from the target: managed ones, those they reference, and
+    those referencing them (an unmanaged stage may still name a reason being deleted)."""
+    managed = set(config.sections)
+    names = set(managed)
+    for kind in ALL_KINDS:
+        targets = {reference.kind for reference in kind.references}
+        if kind.name in managed:
+            names.update(targets)
+        if targets & managed:
+            names.add(kind.name)
     return [kind for kind in ALL_KINDS if kind.name in names]
 
 
@@ -127,7 +133,9 @@ def _changes(diff: _KindDiff, diffs: Mapping[str, _KindDiff]) -> list[Change]:
                 after["position"] = index + 1
             changes.append(Change(kind.name, Action.CREATE, None, after))
             continue
-        before: dict[str, Any] = {"name": item.name, **item.fields}
+        # Surrounding spaces cannot be written in a configuration (names are trimmed),
+        # so they are not a difference either.
+        before: dict[str, Any] = {"name": item.name.strip(), **item.fields}
         for field, target in reference_fields.items():
             before[field] = _follow(before.get(field), target, diffs)
         if item.key in moved:

@@ -11,7 +11,7 @@ from collections import Counter
 from crmconf.errors import PlanError
 from crmconf.kinds import KINDS_BY_NAME
 from crmconf.model.configuration import Limits
-from crmconf.plan.changes import Action, Plan
+from crmconf.planning.changes import Action, Plan
 
 
 def check_mass_change(plan: Plan, limits: Limits) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 from crmconf.errors import PlanError
 from crmconf.model.configuration import Configuration, Limits
 from crmconf.model.state import Usage
-from crmconf.plan.changes import Action, Change, Plan
-from crmconf.plan.render.json import plan_document
+from crmconf.planning.changes import Action, Change, Plan
+from crmconf.planning.render.json import plan_document
 
 SAVED_PLAN = "crmconf saved plan"
 

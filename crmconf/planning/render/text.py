@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from crmconf.kinds import ALL_KINDS
-from crmconf.plan.changes import Action, Change, Plan
+from crmconf.planning.changes import Action, Change, Plan
 
 _SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
 

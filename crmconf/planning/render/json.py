@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from crmconf.plan.changes import Change, Plan
+from crmconf.planning.changes import Change, Plan
 
 FORMAT_VERSION = 1
 
