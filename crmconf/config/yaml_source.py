@@ -160,7 +160,40 @@ def parse(file: str, text: str) -> SourceDocument:
         )
     if not nodes:
         return SourceDocument(file, None, {})
+    if _has_aliases(nodes[0]):
+        # Rare, so only then: compose again in Python, keeping where each alias stands.
+        nodes = [yaml.compose(text, Loader=_AliasTrackingLoader) or nodes[0]]
     return _Builder(file).build(nodes[0])
+
+
+class _AliasNode(Node):
+    """An alias (`*name`) where it is written, standing for the anchored node."""
+
+    def __init__(self, target: Node, start_mark: Any) -> None:
+        super().__init__(target.tag, target.value, start_mark, start_mark)
+        self.target = target
+
+
+class _AliasTrackingLoader(yaml.SafeLoader):
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            target = super().compose_node(parent, index)
+            assert target is not None  # an alias always names a composed node
+            return _AliasNode(target, mark)
+        return super().compose_node(parent, index)
+
+
+def _has_aliases(root: Node) -> bool:
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            return True
+        seen.add(id(node))
+        stack.extend(_children(node))
+    return False
 
 
 def _character(character: int | str) -> str:
@@ -208,6 +241,8 @@ class _Builder:
 
     def _value(self, node: Node, path: Path) -> Any:
         self.locations[path] = _location(self.file, node)
+        while isinstance(node, _AliasNode):
+            node = node.target
         if len(path) > MAX_DEPTH:
             self.problems.append(
                 Problem(
@@ -236,6 +271,8 @@ class _Builder:
         first_seen: dict[str, Location] = {}
         for key_node, value_node in node.value:
             where = _location(self.file, key_node)
+            while isinstance(key_node, _AliasNode):
+                key_node = key_node.target
             if key_node.tag == f"{_TAG}merge":
                 self.problems.append(
                     Problem(
@@ -323,6 +360,8 @@ def _described(type_name: str) -> str:
 
 
 def _children(node: Node) -> list[Node]:
+    if isinstance(node, _AliasNode):
+        return [node.target]
     if isinstance(node, MappingNode):
         return [part for pair in node.value for part in pair]
     if isinstance(node, SequenceNode):

@@ -1,0 +1,11 @@
+"""The `crmconf` command: a thin click layer over the Python API.
+
+Heavy libraries (SQLAlchemy, deepdiff, jsonschema, pydantic) are imported inside
+the commands that need them, so `crmconf --help` and `--version` start fast.
+One module per group of commands; importing it registers them on `main`.
+"""
+
+from crmconf.cli import config_commands, plan_commands, sandbox_commands
+from crmconf.cli.app import main
+
+__all__ = ["config_commands", "main", "plan_commands", "sandbox_commands"]

@@ -1,0 +1,13 @@
+"""The `crmconf` command group; commands register themselves on it."""
+
+from __future__ import annotations
+
+import click
+
+from crmconf import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="crmconf")
+def main() -> None:
+    """CRM settings as code: validate, plan and apply a YAML configuration."""

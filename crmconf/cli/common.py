@@ -1,0 +1,142 @@
+"""Pieces every command shares: error reporting, options, confirmation, safe writes."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from crmconf.model.configuration import Configuration, Limits
+    from crmconf.planning.changes import Plan
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_CHANGES = 2
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn every error a user can cause into a message and exit status 1, no traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from crmconf.errors import ConfigError, CrmconfError
+
+        try:
+            return command(*args, **kwargs)
+        except ConfigError as error:
+            count = len(error.problems)
+            for problem in error.problems:
+                click.echo(f"error: {problem}", err=True)
+            click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was changed.", err=True)
+            sys.exit(1)
+        except CrmconfError as error:
+            fail(str(error))
+        except KeyboardInterrupt:
+            fail("interrupted; nothing was changed by the step in progress")
+
+    return wrapper
+
+
+target_option = click.option(
+    "--target",
+    "target",
+    metavar="URL",
+    help="CRM to work on (default: $CRMCONF_TARGET, else sqlite:///.crmconf/sandbox.db).",
+)
+strict_option = click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
+config_argument = click.argument("path", type=click.Path(path_type=Path))
+
+
+def safety_options(command: Callable[P, R]) -> Callable[P, R]:
+    """The mass-change guard's flags, shared by plan and apply."""
+    options = (
+        click.option(
+            "--allow-mass-change",
+            is_flag=True,
+            help="Accept a plan beyond the limits below (after reviewing it).",
+        ),
+        click.option(
+            "--max-deletes",
+            type=click.IntRange(min=0),
+            help="Deletes of one kind allowed without --allow-mass-change (default 3).",
+        ),
+        click.option(
+            "--max-change-fraction",
+            type=click.FloatRange(0, 1),
+            help="Share of a kind (of 10+ items) updated or deleted (default 0.3).",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def check_safety(
+    plan: Plan,
+    limits: Limits,
+    allow_mass_change: bool,
+    max_deletes: int | None,
+    max_change_fraction: float | None,
+) -> None:
+    from dataclasses import replace
+
+    from crmconf.planning.safety import check_mass_change
+
+    if allow_mass_change:
+        return
+    if max_deletes is not None:
+        limits = replace(limits, max_deletes=max_deletes)
+    if max_change_fraction is not None:
+        limits = replace(limits, max_change_fraction=max_change_fraction)
+    check_mass_change(plan, limits)
+
+
+def load_config(path: Path, strict: bool) -> Configuration:
+    from crmconf.config.loader import load
+    from crmconf.errors import ConfigError
+
+    config = load(path)
+    if strict and config.warnings:
+        raise ConfigError(list(config.warnings))
+    for warning in config.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return config
+
+
+def confirm_or_refuse(question: str, yes: bool) -> None:
+    """Ask before changing a target; without a terminal, refuse rather than guess."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        fail("refusing to change the target without confirmation: pass --yes")
+    if not click.confirm(question, default=False):
+        fail("cancelled; nothing was changed")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a whole file or nothing: a failed write never leaves half a file."""
+    from crmconf.errors import CrmconfError
+
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=directory, prefix=f".{path.name}.", delete=False
+        ) as handle:
+            handle.write(text)
+            temporary = Path(handle.name)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise CrmconfError(f"cannot write {path}: {error.strerror}") from None

@@ -1,0 +1,59 @@
+"""Commands that need no plan: validate, export, schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crmconf.cli.app import main
+from crmconf.cli.common import (
+    config_argument,
+    load_config,
+    reports_errors,
+    strict_option,
+    target_option,
+    write_atomically,
+)
+
+
+@main.command()
+@config_argument
+@strict_option
+@reports_errors
+def validate(path: Path, strict: bool) -> None:
+    """Check a configuration file or directory; needs no target."""
+    config = load_config(path, strict)
+    items = sum(len(records) for records in config.sections.values())
+    click.echo(f"{path}: valid ({items} items in {len(config.sections)} managed kinds).")
+
+
+@main.command()
+@target_option
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE.")
+@reports_errors
+def export(target: str | None, output: Path | None) -> None:
+    """Write the target's settings as a configuration (planning it gives no changes)."""
+    from crmconf.api import export as export_target
+    from crmconf.targets import open_target, target_url
+
+    with open_target(target_url(target)) as crm:
+        text = export_target(crm)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomically(output, text)
+        click.echo(f"Wrote {output}.", err=True)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE.")
+@reports_errors
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the configuration format."""
+    from crmconf.config.schema import schema_text
+
+    if output is None:
+        click.echo(schema_text(), nl=False)
+    else:
+        write_atomically(output, schema_text())
