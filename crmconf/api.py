@@ -22,7 +22,7 @@ def plan(config: Configuration | str | os.PathLike[str], target: Target) -> Plan
     if not isinstance(config, Configuration):
         config = load(config)
     state = target.read(kinds_to_read(config))
-    return plan_changes(config, state)
+    return plan_changes(config, state, target.capabilities())
 
 
 def apply(plan: Plan, target: Target) -> None:

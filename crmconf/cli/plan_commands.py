@@ -88,6 +88,11 @@ def plan_command(
 @config_argument
 @target_option
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+@click.option(
+    "--require-complete",
+    is_flag=True,
+    help="Refuse to start when any change would remain a manual step.",
+)
 @safety_options
 @strict_option
 @reports_errors
@@ -95,6 +100,7 @@ def apply(
     path: Path,
     target: str | None,
     yes: bool,
+    require_complete: bool,
     allow_mass_change: bool,
     max_deletes: int | None,
     max_change_fraction: float | None,
@@ -106,7 +112,8 @@ def apply(
     """
     from crmconf.api import apply as apply_plan
     from crmconf.api import plan
-    from crmconf.planning.render.text import render_text, summary_line
+    from crmconf.planning.changes import Plan
+    from crmconf.planning.render.text import manual_checklist, render_text, summary_line
     from crmconf.planning.saved import is_saved_plan, load_saved, refuse_if_config_changed
     from crmconf.targets import open_target, target_url
 
@@ -129,6 +136,15 @@ def apply(
         if result.empty:
             return
         check_safety(result, limits, allow_mass_change, max_deletes, max_change_fraction)
+        if require_complete and result.manual_steps:
+            fail(
+                f"{len(result.manual_steps)} change(s) can only be made by hand in the CRM "
+                "(listed above); nothing was applied because of --require-complete"
+            )
         confirm_or_refuse(f"Apply these changes to {crm.url}?", yes)
         apply_plan(result, crm)
-    click.echo(f"Applied. {summary_line(result).removeprefix('Plan: ')}")
+    done = summary_line(Plan(result.automatic)).removeprefix("Plan: ")
+    click.echo(f"Applied. {done}")
+    if result.manual_steps:
+        click.echo("")
+        click.echo(manual_checklist(result), nl=False)

@@ -27,5 +27,9 @@ CATEGORIES = Kind(
     singular="category",
     ui_path="Administration – Inställningar – CRM – Kategorier",
     item_model=Category,
+    labels={"name": "Namn", "show_on": "Visas på"},
+    value_labels={
+        "show_on": {"customer": "kund", "contact": "kontakt", "both": "kund och kontakt"}
+    },
     migration=Migration("reassign_to", clear_field="unassign"),
 )

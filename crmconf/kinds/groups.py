@@ -50,5 +50,12 @@ GROUPS = Kind(
     ui_path="Administration – Inställningar – CRM – Grupper",
     item_model=Group,
     tree=True,
+    labels={
+        "name": "Gruppnamn",
+        "description": "Beskrivning",
+        "type": "Grupptyp",
+        "members": "Medlemmar",
+    },
+    value_labels={"type": {"standard": "Standard", "sales": "Försäljning"}},
     references=(Reference(field="parent", kind="groups"),),
 )

@@ -116,5 +116,12 @@ STAGES = Kind(
     ordered=True,
     references=(Reference(field="rejection_reason", kind="sales.rejection_reasons"),),
     lint=lint_stages,
+    labels={
+        "title": "Titel",
+        "probability": "Sannolikhet",
+        "status": "Status",
+        "rejection_reason": "Avvisning",
+    },
+    value_labels={"status": STATUS_LABELS},
     migration=Migration("move_opportunities_to"),
 )

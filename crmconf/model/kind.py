@@ -138,6 +138,10 @@ class Kind:
     """Warnings about valid but doubtful settings (errors with --strict)."""
     migration: Migration | None = None
     """How customer data using a removed item moves; None when no data uses the kind."""
+    labels: Mapping[str, str] = field(default_factory=lambda: {"name": "Namn"})
+    """The CRM's own label of each field, for manual steps."""
+    value_labels: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
+    """The CRM's own wording of field values (e.g. stage status), for manual steps."""
 
     @property
     def section(self) -> tuple[str, ...]:

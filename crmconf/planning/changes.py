@@ -22,6 +22,20 @@ class Action(StrEnum):
     DELETE = "delete"
 
 
+class Capability(StrEnum):
+    """What a target can do for a kind by itself (octoDNS's SUPPORTS)."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    MOVE = "move"
+    """Move the customer data using an item to another (the product's "Flytta kunder")."""
+
+
+Capabilities = Mapping[str, frozenset[Capability]]
+"""Per kind name, what the target can carry out itself; the rest are manual steps."""
+
+
 @dataclass(frozen=True)
 class Change:
     """One item created, updated or deleted.
@@ -40,6 +54,12 @@ class Change:
     usage: Usage | None = None
     migration: Mapping[str, Any] | None = None
     """For a delete declared under `removed:`: ``{"move_to": name}`` or ``{"clear": True}``."""
+    manual_step: str | None = None
+    """Set when the target cannot make this change: what a person does in the CRM's UI."""
+
+    @property
+    def manual(self) -> bool:
+        return self.manual_step is not None
 
     @property
     def name(self) -> str:
@@ -75,6 +95,15 @@ class Plan:
     @property
     def empty(self) -> bool:
         return not self.changes
+
+    @property
+    def manual_steps(self) -> tuple[Change, ...]:
+        """Changes a person must make by hand, in the order they must be done."""
+        return tuple(change for change in self.changes if change.manual)
+
+    @property
+    def automatic(self) -> tuple[Change, ...]:
+        return tuple(change for change in self.changes if not change.manual)
 
     def summary(self) -> dict[str, int]:
         counts = Counter(change.action for change in self.changes)

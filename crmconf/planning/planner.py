@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -21,7 +21,8 @@ from crmconf.model.configuration import Configuration
 from crmconf.model.kind import Kind, Record
 from crmconf.model.names import identity
 from crmconf.model.state import ExistingItem, State, fingerprint
-from crmconf.planning.changes import Action, Change, Plan
+from crmconf.planning.changes import Action, Capabilities, Capability, Change, Plan
+from crmconf.planning.runbook import manual_step
 
 
 def kinds_to_read(config: Configuration) -> list[Kind]:
@@ -48,8 +49,12 @@ class _KindDiff:
     """Old identity → new name, to follow references to renamed items."""
 
 
-def plan(config: Configuration, state: State) -> Plan:
-    """The changes that make `state` equal to `config` for every managed kind."""
+def plan(config: Configuration, state: State, capabilities: Capabilities | None = None) -> Plan:
+    """The changes that make `state` equal to `config` for every managed kind.
+
+    Changes the target cannot make itself (per its `capabilities`) become manual
+    steps, kept in the plan's order so a person can follow them.
+    """
     diffs = {
         kind.name: _match(kind, config.records(kind), state.of(kind))
         for kind in ALL_KINDS
@@ -75,14 +80,25 @@ def plan(config: Configuration, state: State) -> Plan:
         if kind.ordered and (kind_changes or doomed):
             final_order[kind.name] = tuple(record.name for record in config.records(kind))
     existing_counts = {name: len(diff.existing) for name, diff in diffs.items()}
+    changes = creates_updates + deletes
+    if capabilities is not None:
+        changes = [_with_manual_step(change, capabilities) for change in changes]
     return Plan(
-        tuple(creates_updates + deletes),
+        tuple(changes),
         final_order,
         config.warnings,
         existing_counts,
         tuple(sorted(state.items)),
         fingerprint(state),
     )
+
+
+def _with_manual_step(change: Change, capabilities: Capabilities) -> Change:
+    kind = KINDS_BY_NAME[change.kind]
+    can = capabilities.get(change.kind, frozenset())
+    if Capability(change.action.value) in can:
+        return change
+    return replace(change, manual_step=manual_step(kind, change, Capability.MOVE in can))
 
 
 def _match(

@@ -100,6 +100,7 @@ def _change(data: dict[str, Any], change_id: int | str | None) -> Change:
         id=change_id,
         usage=Usage(**usage) if usage is not None else None,
         migration=data.get("migration"),
+        manual_step=data.get("manual_step"),
     )
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from types import TracebackType
 
 from crmconf.model.kind import Kind
 from crmconf.model.state import State
-from crmconf.planning.changes import Action, Plan
+from crmconf.planning.changes import Capabilities, Plan
 
-Capabilities = Mapping[str, frozenset[Action]]
-"""Per kind name, the actions the target can carry out itself (octoDNS's SUPPORTS)."""
+__all__ = ["Capabilities", "Target"]
 
 
 class Target(ABC):
@@ -30,7 +29,8 @@ class Target(ABC):
 
     @abstractmethod
     def apply(self, plan: Plan) -> None:
-        """Carry out a plan's changes in order; all or nothing where the target allows."""
+        """Carry out a plan's automatic changes in order (and the data moves of manual
+        deletes where the target can move data); all or nothing where the target allows."""
 
     def close(self) -> None:  # noqa: B027 - optional hook: most targets hold nothing open
         """Release connections."""

@@ -21,6 +21,8 @@ def _change(change: Change) -> dict[str, Any]:
     }
     if change.migration is not None:
         data["migration"] = dict(change.migration)
+    if change.manual_step is not None:
+        data["manual_step"] = change.manual_step
     if change.usage is not None:
         data["usage"] = {
             "customers": change.usage.customers,
@@ -36,6 +38,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "changes": [_change(change) for change in plan.changes],
         "summary": plan.summary(),
         "warnings": [str(warning) for warning in plan.warnings],
+        "manual_steps": [change.manual_step for change in plan.manual_steps],
     }
 
 

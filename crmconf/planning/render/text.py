@@ -62,10 +62,23 @@ def render_text(plan: Plan) -> str:
             label = _value(change.name)
             if change.is_rename and change.before is not None:
                 label = f"{_value(change.before['name'])} → {label} (renamed in place)"
-            lines.append(f"  {_SYMBOL[change.action]} {label}")
+            manual = "  (manual step)" if change.manual else ""
+            lines.append(f"  {_SYMBOL[change.action]} {label}{manual}")
             lines.extend(f"      {detail}" for detail in _details(change))
         lines.append("")
     lines.append(summary_line(plan))
+    if plan.manual_steps:
+        lines.append("")
+        lines.append(manual_checklist(plan))
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def manual_checklist(plan: Plan) -> str:
+    """The changes the target cannot make, as a numbered checklist in the order to do them."""
+    steps = plan.manual_steps
+    lines = [f"Manual steps ({len(steps)}), in this order — the target's API cannot make them:"]
+    lines.extend(f"  {number}. {change.manual_step}" for number, change in enumerate(steps, 1))
+    lines.append("Then run plan again: it is empty once they are done.")
     return "\n".join(lines) + "\n"
 
 

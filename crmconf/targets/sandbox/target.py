@@ -21,12 +21,12 @@ from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
 from crmconf.model.kind import Kind
 from crmconf.model.names import identity
 from crmconf.model.state import ExistingItem, State, Usage, fingerprint
-from crmconf.planning.changes import Action, Change, Plan
+from crmconf.planning.changes import Action, Capability, Change, Plan
 from crmconf.targets.base import Capabilities, Target
 from crmconf.targets.sandbox import schema
 from crmconf.targets.sandbox.mapping import SWITCHES, TABLES, KindTable, UsedBy
 
-_ALL_ACTIONS = frozenset(Action)
+_EVERYTHING = frozenset(Capability)
 
 
 class SandboxTarget(Target):
@@ -80,7 +80,7 @@ class SandboxTarget(Target):
         self.engine.dispose()
 
     def capabilities(self) -> Capabilities:
-        return {kind.name: _ALL_ACTIONS for kind in ALL_KINDS}
+        return {kind.name: _EVERYTHING for kind in ALL_KINDS}
 
     # Reading
 
@@ -228,7 +228,7 @@ class _Writer:
         self.ids: dict[str, dict[str, int]] = {}
 
     def apply(self, plan: Plan) -> None:
-        for change in plan.changes:
+        for change in plan.automatic:
             if change.kind in SWITCHES:
                 self._switch(change)
             elif change.action is Action.CREATE:
