@@ -19,13 +19,22 @@ answers false.
 Every HTTP request is recorded in `server.calls` (operation, read/write kind,
 outcome, status, bodies with the Login password masked), so tests can assert
 things like "plan made zero write calls" or "500 changes = 1 SaveCategories".
+
+To try crmconf by hand, `python -m crmconf.testing.fake24so` serves the sample
+account and prints the `export CRMCONF_24SO_...` lines that point crmconf at it.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import logging
 import re
+import shlex
+import signal
+import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -506,3 +515,29 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("fake 24SevenOffice: " + format, *args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve the sample account on 127.0.0.1 until Ctrl-C (or SIGTERM, or --seconds)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m crmconf.testing.fake24so",
+        description="A fake 24SevenOffice SOAP server for trying crmconf out; "
+        "prints the environment variables that point crmconf at it.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="port (default: any free one)")
+    parser.add_argument("--seconds", type=float, help="stop after this long (default: Ctrl-C)")
+    options = parser.parse_args(argv)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: stopped.set())
+    with FakeTwentyFour(port=options.port) as server:
+        for name, value in {**server.env(), "CRMCONF_TARGET": "24so://"}.items():
+            print(f"export {name}={shlex.quote(value)}")
+        sys.stdout.flush()
+        print(f"fake 24SevenOffice serving at {server.url}; Ctrl-C stops it", file=sys.stderr)
+        with contextlib.suppress(KeyboardInterrupt):
+            stopped.wait(options.seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

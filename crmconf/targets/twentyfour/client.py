@@ -42,6 +42,7 @@ from crmconf.errors import TargetError
 from .credentials import Credentials, credentials_from_env
 from .failures import api_error, describe, scrub
 from .mapping import (
+    ASSIGNMENT_PROPERTIES,
     COMPANY_PROPERTIES,
     api_failures,
     category_from,
@@ -268,6 +269,16 @@ class TwentyFourClient:
 
     def companies(self, *, changed_after: datetime | None = None) -> list[Company]:
         return [c for page in self.company_pages(changed_after=changed_after) for c in page]
+
+    def company_assignments(self) -> list[Company]:
+        """Every company's id, industry and status (no name), in ONE request.
+
+        GetCompanies cannot page: company_pages starts with an unpaged listing of
+        every id. Asking that listing for two more integers gives everything usage
+        counts and customer moves need, with no page requests after it.
+        """
+        entries = self._companies(search_since(None), ASSIGNMENT_PROPERTIES)
+        return sorted((company_from(e) for e in entries), key=lambda c: c.id)
 
     def save_companies(
         self, updates: Sequence[CompanyUpdate], *, batch_size: int = 100

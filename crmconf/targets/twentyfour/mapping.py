@@ -130,6 +130,8 @@ def identity_from(value: Any) -> Identity:
 
 # Properties GetCompanies is asked for; the API returns only what is listed.
 COMPANY_PROPERTIES: Final = ("Id", "Name", "IndustryId", "Status")
+# What usage counts and customer moves need: no names.
+ASSIGNMENT_PROPERTIES: Final = ("Id", "IndustryId", "Status")
 
 
 def company_from(value: Any) -> Company:
