@@ -1,0 +1,18 @@
+"""Plain-text tables with aligned columns, for reports a person reads in a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def aligned(rows: Sequence[Sequence[str]], numeric: Sequence[bool], indent: str = "") -> list[str]:
+    """The rows as lines, each column as wide as its widest cell; numeric columns flush right."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(numeric))]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(width) if right else cell.ljust(width)
+            for cell, width, right in zip(row, widths, numeric, strict=True)
+        ]
+        lines.append((indent + "  ".join(cells)).rstrip())
+    return lines
