@@ -1,28 +1,48 @@
-"""The Python API the CLI is a thin layer over: load, plan, apply, export."""
+"""The Python API the CLI is a thin layer over: load, plan, apply, export, forecast."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from crmconf.config.loader import load
+from crmconf.errors import TargetError
 from crmconf.exporter import export_text
+from crmconf.forecast import Breakdown, Forecast, PipelineSource
+from crmconf.forecast import forecast as forecast_pipeline
 from crmconf.kinds import ALL_KINDS
 from crmconf.model.configuration import Configuration
 from crmconf.planning.changes import Plan
+from crmconf.planning.impact import Impact, pipeline_impact
 from crmconf.planning.planner import kinds_to_read
 from crmconf.planning.planner import plan as plan_changes
 from crmconf.targets import open_target
 from crmconf.targets.base import Target
+from crmconf.targets.visibility import without_unreadable
 
-__all__ = ["apply", "export", "load", "open_target", "plan"]
+__all__ = ["apply", "export", "forecast", "impact", "load", "open_target", "plan"]
 
 
-def plan(config: Configuration | str | os.PathLike[str], target: Target) -> Plan:
-    """The changes that would make the target match the configuration. Never writes."""
+def plan(
+    config: Configuration | str | os.PathLike[str],
+    target: Target,
+    *,
+    refuse_orphans: bool = True,
+) -> Plan:
+    """The changes that would make the target match the configuration. Never writes.
+
+    `refuse_orphans=False` is for reports (drift): a delete the CRM's data forbids is
+    then shown, not refused; such a plan must never be applied.
+    """
     if not isinstance(config, Configuration):
         config = load(config)
-    state = target.read(kinds_to_read(config))
-    return plan_changes(config, state, target.capabilities())
+    # What the target cannot read is not compared but listed as checks for a person.
+    visible, checks = without_unreadable(config, target.unreadable(), target.url)
+    state = target.read(kinds_to_read(visible))
+    result = plan_changes(visible, state, target.capabilities(), refuse_orphans=refuse_orphans)
+    if not checks:
+        return result
+    return replace(result, warnings=(*result.warnings, *checks), checks=checks)
 
 
 def apply(plan: Plan, target: Target) -> None:
@@ -34,3 +54,19 @@ def apply(plan: Plan, target: Target) -> None:
 def export(target: Target) -> str:
     """The target's settings as a configuration file that plans to no changes."""
     return export_text(target.read(ALL_KINDS), target.url)
+
+
+def forecast(target: Target, by: Breakdown | str = Breakdown.STAGE) -> Forecast:
+    """The weighted pipeline of the target's open opportunities, by stage, salesperson or
+    sales group. Never writes."""
+    if not isinstance(target, PipelineSource):
+        raise TargetError(f"{target.url} cannot report its opportunities to crmconf")
+    return forecast_pipeline(target.pipeline(), Breakdown(by))
+
+
+def impact(plan: Plan, target: Target) -> Impact | None:
+    """How applying the plan would change the weighted pipeline; None where the target
+    cannot report its opportunities. Never writes."""
+    if not isinstance(target, PipelineSource):
+        return None
+    return pipeline_impact(plan, target.pipeline())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -26,7 +27,8 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _represent_str)
 
 
-def _item(kind: Kind, item: ExistingItem) -> Any:
+def item_entry(kind: Kind, item: ExistingItem) -> Any:
+    """One existing item as the configuration writes it (short form where possible)."""
     fields = {k: v for k, v in item.fields.items() if k != "parent"}
     if not fields and kind.item_model is not None and kind.item_model.SHORT_FORM:
         return item.name
@@ -48,7 +50,7 @@ def _tree(kind: Kind, items: tuple[ExistingItem, ...]) -> list[Any]:
     def build(parent: str | None) -> list[Any]:
         built = []
         for item in children.get(parent, []):
-            entry = _item(kind, item)
+            entry = item_entry(kind, item)
             below = build(item.name)
             if below:
                 entry["children"] = below
@@ -71,7 +73,7 @@ def export_document(state: State) -> dict[str, Any]:
         elif kind.tree:
             value = _tree(kind, items)
         else:
-            value = [_item(kind, item) for item in items]
+            value = [item_entry(kind, item) for item in items]
         node = document
         for part in kind.section[:-1]:
             node = node.setdefault(part, {})
@@ -93,3 +95,18 @@ def export_text(state: State, source: str) -> str:
         width=100,
     )
     return header + body
+
+
+def unmanaged_yaml(unmanaged: Mapping[str, tuple[ExistingItem, ...]]) -> str:
+    """Items left alone by `prune: false`, as YAML a user can paste into the configuration."""
+    document: dict[str, Any] = {}
+    for kind in ALL_KINDS:
+        if kind.name not in unmanaged:
+            continue
+        node = document
+        for part in kind.section[:-1]:
+            node = node.setdefault(part, {})
+        node[kind.section[-1]] = [item_entry(kind, item) for item in unmanaged[kind.name]]
+    return yaml.dump(
+        document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=None
+    )

@@ -299,7 +299,10 @@ def test_swedish_group_type_labels_are_normalised(
 def test_unknown_group_type_is_refused(write_config: WriteConfig) -> None:
     path = write_config("crmconf: 1\ngroups:\n  - {name: Sälj, type: Sales}\n")
 
-    assert "groups[0].type" in _one_problem(path)
+    problem = _one_problem(path)
+
+    assert problem.startswith(f"{path}:3:24: groups[0].type: "), problem
+    assert "'standard'" in problem and "'sales'" in problem
 
 
 # Names

@@ -82,7 +82,9 @@ def test_a_data_move_the_target_can_make_is_not_a_manual_step(
     by_hand = plan(config, state, {"industries": frozenset()}).manual_steps
 
     data_it = next(c for c in moved if c.name == "Data/IT")
-    assert "crmconf has moved what used 'Data/IT' to 'Bygg'" in (data_it.manual_step or "")
+    assert "once 'crmconf apply' has moved what uses 'Data/IT' to 'Bygg'" in (
+        data_it.manual_step or ""
+    )
     data_it = next(c for c in by_hand if c.name == "Data/IT")
     assert "first move what uses 'Data/IT' to 'Bygg'" in (data_it.manual_step or "")
     assert "click Flytta kunder" in (data_it.manual_step or "")

@@ -214,3 +214,57 @@ def test_saved_plan_is_refused_when_the_configuration_changed(
     result = cli("apply", saved, "--yes")
     assert result.exit_code == 1
     assert "the configuration changed since the plan was made" in result.output
+
+
+def test_protection_outlives_the_configuration_entry(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    protected = write_config(
+        "crmconf: 1\nindustries: [Bygg, Data/IT, {name: Turism, protect: true}]\n"
+    )
+    planned = cli("apply", protected, "--target", demo_url, "--yes")
+    assert planned.exit_code == 0, planned.output
+    assert "protect: false → true" in planned.output
+
+    without = write_config("crmconf: 1\nindustries: [Bygg, Data/IT]\n", name="without.yaml")
+    refused = cli("apply", without, "--target", demo_url, "--yes", "--allow-mass-change")
+    assert refused.exit_code == 1
+    assert "industry 'Turism' (industries) is protected" in refused.output
+    assert _industry_id(demo_url, "Turism") is not None
+
+    lifted = write_config("crmconf: 1\nindustries: [Bygg, Data/IT, Turism]\n", name="lifted.yaml")
+    assert cli("apply", lifted, "--target", demo_url, "--yes").exit_code == 0
+    assert cli("apply", without, "--target", demo_url, "--yes").exit_code == 0
+    assert _industry_id(demo_url, "Turism") is None
+
+
+def test_prune_false_leaves_extra_items_and_lists_them_to_paste(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    config = write_config(
+        """\
+        crmconf: 1
+        prune: {categories: false, industries: false}
+        categories: [{name: VIP, show_on: customer}]
+        industries: [Bygg]
+        removed:
+          industries: [Turism]
+        """
+    )
+    result = cli("apply", config, "--target", demo_url, "--yes")
+    assert result.exit_code == 0, result.output
+    assert "Left alone (3, prune: false)" in result.output
+    assert "- {name: Partner, show_on: customer}" in result.output
+    assert "industries: [Data/IT]" in result.output
+    assert _industry_id(demo_url, "Data/IT") is not None  # used, kept without a migration
+    assert _industry_id(demo_url, "Turism") is None  # removed explicitly
+    again = cli("plan", config, "--target", demo_url, "--detailed-exitcode", "--format", "json")
+    assert again.exit_code == 0, again.output
+    assert '"industries": [\n      "Data/IT"\n    ]' in again.output
+
+
+def test_prune_names_only_known_kinds(cli: Cli, write_config: Write) -> None:
+    config = write_config("crmconf: 1\nprune: {industry: false}\n")
+    result = cli("validate", config)
+    assert result.exit_code == 1
+    assert f"{config}:2:" in result.output

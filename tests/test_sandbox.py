@@ -6,6 +6,7 @@ standard library's sqlite3), never crmconf's own reading code.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import tempfile
@@ -93,7 +94,10 @@ def _failing_write(engine: Engine | type[Engine], number: int) -> Iterator[list[
         _context: Any,
         _many: bool,
     ) -> None:
-        if statement.lstrip().upper().startswith(WRITES):
+        # The lock row is taken and given back in transactions of their own, around the
+        # apply's (a lock left behind by a failed release is recovered by the next run);
+        # the apply's own transaction is what must be all or nothing.
+        if statement.lstrip().upper().startswith(WRITES) and "crmconf_lock" not in statement:
             writes.append(statement)
             if len(writes) == number:
                 raise sqlite3.OperationalError(f"injected failure of write {number}")
@@ -235,7 +239,9 @@ def test_export_after_changes_plans_empty(
         # Changes made in the CRM by hand: gaps and ties in positions, odd but valid names.
         connection.execute("UPDATE stages SET position = position * 10")
         connection.execute("UPDATE stages SET position = 20 WHERE title = 'Förlorad'")
-        connection.execute("INSERT INTO industries (name) VALUES ('No'), ('1.0'), ('Öl:  Bar')")
+        connection.execute(
+            "INSERT INTO industries (name) VALUES ('No'), ('1.0'), ('0o17'), ('1e3'), ('Öl:  Bar')"
+        )
         connection.execute("INSERT INTO status_types (name) VALUES ('~'), ('on'), ('- x')")
         connection.execute("UPDATE crm_groups SET description = 'yes' WHERE name = 'Ledning'")
     connection.close()
@@ -281,7 +287,7 @@ def _distinct(names: list[str]) -> list[str]:
     return list(seen.values())
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     industries=st.lists(_names, max_size=5).map(_distinct),
     stages=st.lists(
@@ -298,8 +304,6 @@ def test_export_after_arbitrary_applies_plans_empty(
     products: list[str],
     show_as_tab: bool,
 ) -> None:
-    import json
-
     document = {
         "crmconf": 1,
         "customer_info": {"show_as_tab": show_as_tab, "products": products},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from crmconf import __version__
@@ -11,3 +13,6 @@ from crmconf import __version__
 @click.version_option(__version__, prog_name="crmconf")
 def main() -> None:
     """CRM settings as code: validate, plan and apply a YAML configuration."""
+    # Library notices (retries, a lock left behind) reach the user as plain lines.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    logging.addLevelName(logging.WARNING, "warning")

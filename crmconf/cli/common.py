@@ -15,6 +15,7 @@ import click
 if TYPE_CHECKING:
     from crmconf.model.configuration import Configuration, Limits
     from crmconf.planning.changes import Plan
+    from crmconf.targets.base import Target
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -58,6 +59,34 @@ target_option = click.option(
 )
 strict_option = click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
 config_argument = click.argument("path", type=click.Path(path_type=Path))
+
+
+def writer_options(command: Callable[P, R]) -> Callable[P, R]:
+    """Who is changing the target, and how long to wait for another writer."""
+    options = (
+        click.option(
+            "--actor",
+            metavar="NAME",
+            help="Who is making the change, for the target's history (default: OS user).",
+        ),
+        click.option(
+            "--lock-timeout",
+            type=click.FloatRange(min=0),
+            default=0,
+            metavar="SECONDS",
+            help="Wait this long for another apply, move or rollback to finish (default: 0).",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def as_writer(target: Target, actor: str | None, lock_timeout: float) -> Target:
+    if actor:
+        target.actor = actor
+    target.lock_timeout = lock_timeout
+    return target
 
 
 def safety_options(command: Callable[P, R]) -> Callable[P, R]:
@@ -137,6 +166,8 @@ def write_atomically(path: Path, text: str) -> None:
         ) as handle:
             handle.write(text)
             temporary = Path(handle.name)
+        if path.exists():  # a rewritten file keeps its permissions; the temporary one has 0600
+            temporary.chmod(path.stat().st_mode & 0o7777)
         os.replace(temporary, path)
     except OSError as error:
         raise CrmconfError(f"cannot write {path}: {error.strerror}") from None

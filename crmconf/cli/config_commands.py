@@ -8,7 +8,6 @@ import click
 
 from crmconf.cli.app import main
 from crmconf.cli.common import (
-    config_argument,
     load_config,
     reports_errors,
     strict_option,
@@ -18,14 +17,24 @@ from crmconf.cli.common import (
 
 
 @main.command()
-@config_argument
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @strict_option
 @reports_errors
-def validate(path: Path, strict: bool) -> None:
-    """Check a configuration file or directory; needs no target."""
-    config = load_config(path, strict)
-    items = sum(len(records) for records in config.sections.values())
-    click.echo(f"{path}: valid ({items} items in {len(config.sections)} managed kinds).")
+def validate(paths: tuple[Path, ...], strict: bool) -> None:
+    """Check configuration files or directories, each on its own; needs no target."""
+    from crmconf.errors import ConfigError, Problem
+
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            config = load_config(path, strict)
+        except ConfigError as error:
+            problems.extend(error.problems)
+            continue
+        items = sum(len(records) for records in config.sections.values())
+        click.echo(f"{path}: valid ({items} items in {len(config.sections)} managed kinds).")
+    if problems:
+        raise ConfigError(problems)
 
 
 @main.command()

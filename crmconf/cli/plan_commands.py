@@ -10,6 +10,7 @@ import click
 from crmconf.cli.app import main
 from crmconf.cli.common import (
     EXIT_CHANGES,
+    as_writer,
     check_safety,
     config_argument,
     confirm_or_refuse,
@@ -20,16 +21,19 @@ from crmconf.cli.common import (
     strict_option,
     target_option,
     write_atomically,
+    writer_options,
 )
+from crmconf.cli.only import limit_to, only_option, selected_kinds
 
 
 @main.command(name="plan")
 @config_argument
 @target_option
+@only_option
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "markdown"]),
     default="text",
     show_default=True,
 )
@@ -50,6 +54,7 @@ from crmconf.cli.common import (
 def plan_command(
     path: Path,
     target: str | None,
+    only: str | None,
     output_format: str,
     detailed_exitcode: bool,
     out: Path | None,
@@ -59,21 +64,32 @@ def plan_command(
     strict: bool,
 ) -> None:
     """Show what applying PATH would change. Never writes to the target."""
-    from crmconf.api import plan
+    from crmconf.api import impact, plan
     from crmconf.targets import open_target, target_url
 
-    config = load_config(path, strict)
+    config = limit_to(load_config(path, strict), only)
     with open_target(target_url(target)) as crm:
         result = plan(config, crm)
+        pipeline_change = impact(result, crm)  # None where the target hides its opportunities
         url = crm.url
     if output_format == "json":
+        from crmconf.planning.render.impact import impact_document
         from crmconf.planning.render.json import render_json
 
-        click.echo(render_json(result), nl=False)
+        extra = impact_document(pipeline_change) if pipeline_change is not None else None
+        click.echo(render_json(result, extra), nl=False)
+    elif output_format == "markdown":
+        from crmconf.planning.render.markdown import render_markdown
+
+        click.echo(render_markdown(result, only=selected_kinds(only)), nl=False)
     else:
+        from crmconf.planning.render.impact import render_impact_text
         from crmconf.planning.render.text import render_text
 
-        click.echo(render_text(result), nl=False)
+        sections = []
+        if pipeline_change is not None and pipeline_change.touches_pipeline:
+            sections.append(render_impact_text(pipeline_change))
+        click.echo(render_text(result, sections), nl=False)
     check_safety(result, config.limits, allow_mass_change, max_deletes, max_change_fraction)
     if out is not None:
         from crmconf.planning.saved import dump_saved
@@ -87,6 +103,7 @@ def plan_command(
 @main.command()
 @config_argument
 @target_option
+@only_option
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
 @click.option(
     "--require-complete",
@@ -94,16 +111,20 @@ def plan_command(
     help="Refuse to start when any change would remain a manual step.",
 )
 @safety_options
+@writer_options
 @strict_option
 @reports_errors
 def apply(
     path: Path,
     target: str | None,
+    only: str | None,
     yes: bool,
     require_complete: bool,
     allow_mass_change: bool,
     max_deletes: int | None,
     max_change_fraction: float | None,
+    actor: str | None,
+    lock_timeout: float,
     strict: bool,
 ) -> None:
     """Apply PATH (a configuration, or a plan saved with 'plan -o'): show, ask, apply.
@@ -119,6 +140,8 @@ def apply(
 
     config = None
     if is_saved_plan(path):
+        if only is not None:
+            fail(f"{path} is a saved plan: pass --only to 'crmconf plan', which made it")
         saved = load_saved(path)
         refuse_if_config_changed(saved)
         if target is not None and target_url(target) != saved.target:
@@ -126,25 +149,28 @@ def apply(
         url, result, limits = saved.target, saved.plan, saved.limits
         allow_mass_change = allow_mass_change or saved.allow_mass_change
     else:
-        config = load_config(path, strict)
+        config = limit_to(load_config(path, strict), only)
         url, result, limits = target_url(target), None, config.limits
-    with open_target(url) as crm:
+    with as_writer(open_target(url), actor, lock_timeout) as crm:
         if config is not None:
             result = plan(config, crm)
         assert result is not None
         click.echo(render_text(result), nl=False)
+        by_hand = len(result.manual_steps) + len(result.checks)
+        if require_complete and by_hand:
+            fail(
+                f"{by_hand} change(s) or check(s) can only be made by hand in the CRM "
+                "(listed above); nothing was applied because of --require-complete"
+            )
         if result.empty:
             return
         check_safety(result, limits, allow_mass_change, max_deletes, max_change_fraction)
-        if require_complete and result.manual_steps:
-            fail(
-                f"{len(result.manual_steps)} change(s) can only be made by hand in the CRM "
-                "(listed above); nothing was applied because of --require-complete"
-            )
         confirm_or_refuse(f"Apply these changes to {crm.url}?", yes)
         apply_plan(result, crm)
-    done = summary_line(Plan(result.automatic)).removeprefix("Plan: ")
-    click.echo(f"Applied. {done}")
+    if result.automatic:
+        click.echo(f"Applied. {summary_line(Plan(result.automatic)).removeprefix('Plan: ')}")
+    else:
+        click.echo("Applied. Only data moves were automatic; the manual steps follow.")
     if result.manual_steps:
         click.echo("")
         click.echo(manual_checklist(result), nl=False)

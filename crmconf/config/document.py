@@ -8,13 +8,13 @@ without editing this module.
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema, create_model
 
 from crmconf.kinds import ALL_KINDS
 from crmconf.model.kind import Kind
-from crmconf.model.names import WholeNumber
+from crmconf.model.names import whole_number
 
 FORMAT_VERSION = 1
 
@@ -37,7 +37,7 @@ def _optional(annotation: Any, description: str | None) -> tuple[Any, Any]:
 def _field_for(kind: Kind) -> tuple[Any, Any]:
     description = f"{kind.ui_path}. Absent: not managed."
     if kind.item_model is None:
-        return _optional(bool, description)
+        return _optional(StrictBool, description)
     return _optional(tuple[kind.item_model, ...], description)  # type: ignore[name-defined]
 
 
@@ -54,7 +54,7 @@ class Safety(BaseModel):
 
     max_change_fraction: Annotated[float, Field(ge=0, le=1, strict=True)] | None = None
     """Share of a kind's items (kinds of 10 or more) one plan may update or delete."""
-    max_deletes: Annotated[WholeNumber, Field(ge=0)] | None = None
+    max_deletes: whole_number(0) | None = None  # type: ignore[valid-type]
     """Deletes of one kind one plan may make."""
 
 
@@ -89,6 +89,12 @@ def document_model() -> type[BaseModel]:
         else:
             top[head] = _field_for(kind)
     top["safety"] = _optional(Safety, Safety.__doc__)
+    kind_names = tuple(kind.name for kind in ALL_KINDS if not kind.is_switch)
+    top["prune"] = _optional(
+        dict[Literal[kind_names], StrictBool],  # type: ignore[valid-type]
+        "Per kind: false leaves items that are in the CRM but not in the section alone "
+        "(listed in the plan as unmanaged); deletes then happen only under `removed:`.",
+    )
     top["removed"] = _optional(
         _removed_model(),
         "Items to delete on purpose, and where the customer data using them goes.",
@@ -100,8 +106,7 @@ def document_model() -> type[BaseModel]:
     fields = {
         "crmconf": (
             Annotated[
-                WholeNumber,
-                Field(ge=FORMAT_VERSION, le=FORMAT_VERSION),
+                whole_number(FORMAT_VERSION, FORMAT_VERSION),
                 WithJsonSchema({"const": FORMAT_VERSION, "type": "integer"}),
             ],
             Field(description="Format version of this file; required."),

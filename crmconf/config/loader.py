@@ -7,8 +7,10 @@ a file in one round rather than one error per run.
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
@@ -18,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from crmconf.config.document import FORMAT_VERSION, document_model
 from crmconf.config.rules import check_configuration
-from crmconf.config.yaml_source import SourceDocument, parse, read_text
+from crmconf.config.yaml_source import MAX_FILE_BYTES, SourceDocument, parse, read_text
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.kinds import ALL_KINDS
 from crmconf.model.configuration import Configuration, Limits
@@ -43,6 +45,7 @@ def load(path: str | os.PathLike[str]) -> Configuration:
     sections: list[_Section] = []
     problems: list[Problem] = []
     safety: list[tuple[BaseModel, Location]] = []
+    prune: list[tuple[dict[str, bool], Location]] = []
     for file in files:
         data = _read_bytes(file)
         digest.update(str(file.name).encode() + b"\0" + data + b"\0")
@@ -50,6 +53,8 @@ def load(path: str | os.PathLike[str]) -> Configuration:
             source = parse(str(file), read_text(str(file), data))
             document = _validate(source)
             sections.extend(_sections(source, document))
+            if getattr(document, "prune", None) is not None:
+                prune.append((document.prune, source.location(("prune",))))  # type: ignore[attr-defined]
             if getattr(document, "safety", None) is not None:
                 safety.append((document.safety, source.location(("safety",))))  # type: ignore[attr-defined]
         except ConfigError as error:
@@ -67,6 +72,7 @@ def load(path: str | os.PathLike[str]) -> Configuration:
         digest.hexdigest(),
         tuple(warnings),
         limits,
+        _prune(prune),
     )
 
 
@@ -98,9 +104,35 @@ def configuration_files(path: FilePath) -> list[FilePath]:
     return [path]
 
 
+def validate_file(file: str, text: str) -> BaseModel:
+    """One file's document on its own: its YAML read strictly and checked against the model.
+
+    Rules across items and files (duplicates, references, `removed:`) need the whole
+    configuration: `load` checks those.
+    """
+    return _validate(parse(file, text))
+
+
 def _read_bytes(file: FilePath) -> bytes:
+    where = Location(str(file), 1, 1)
     try:
-        return file.read_bytes()
+        mode = file.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if not stat.S_ISREG(mode):
+            raise ConfigError(
+                [
+                    Problem(
+                        "not a regular file (a pipe, device or socket?)",
+                        where,
+                        "configuration files are plain files",
+                    )
+                ]
+            )
+        with file.open("rb") as handle:
+            # Never read more than the size limit (+1 to notice it): a file may lie about
+            # its size or grow while read.
+            return handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise ConfigError(
             [
@@ -111,6 +143,22 @@ def _read_bytes(file: FilePath) -> bytes:
                 )
             ]
         ) from None
+
+
+def _prune(written: list[tuple[dict[str, bool], Location]]) -> dict[str, bool]:
+    merged: dict[str, bool] = {}
+    seen: dict[str, Location] = {}
+    problems = []
+    for value, location in written:
+        for name, flag in value.items():
+            if name in seen:
+                problems.append(
+                    Problem(f"prune.{name} is set in two files; also at {seen[name]}", location)
+                )
+            seen[name], merged[name] = location, flag
+    if problems:
+        raise ConfigError(problems)
+    return merged
 
 
 def _limits(written: list[tuple[BaseModel, Location]]) -> Limits:
@@ -159,7 +207,7 @@ def _sections(source: SourceDocument, document: BaseModel) -> list[_Section]:
 
 
 def _located(record: Record, location: Location) -> Record:
-    return Record(record.name, record.fields, record.renamed_from, location)
+    return replace(record, location=location)
 
 
 def _validate(source: SourceDocument) -> BaseModel:

@@ -47,6 +47,7 @@ _YAML12 = (
     ),
 )
 _OCTAL_11 = re.compile(r"[-+]?0[0-9]+")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _yaml12_type(text: str) -> str:
@@ -105,17 +106,17 @@ def read_text(file: str, data: bytes) -> str:
                 )
             ]
         )
+    body = data.removeprefix(b"\xef\xbb\xbf")
     try:
-        return data.decode("utf-8-sig")
+        return body.decode("utf-8")
     except UnicodeDecodeError as error:
-        before = data[: error.start]
-        line = before.count(b"\n") + 1
-        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        # Locate by characters, as editors do: decode what came before the bad byte.
+        before = body[: error.start].decode("utf-8")
         raise ConfigError(
             [
                 Problem(
-                    f"invalid UTF-8 byte 0x{data[error.start]:02x}",
-                    Location(file, line, column),
+                    f"invalid UTF-8 byte 0x{body[error.start]:02x}",
+                    _offset_location(file, before, len(before)),
                     "save the file as UTF-8",
                 )
             ]
@@ -148,6 +149,16 @@ def parse(file: str, text: str) -> SourceDocument:
         ) from None
     except yaml.YAMLError as error:
         raise ConfigError([Problem(f"YAML error: {error}", Location(file, 1, 1))]) from None
+    except RecursionError:  # PyYAML's pure-Python composer, where libyaml is missing
+        raise ConfigError(
+            [
+                Problem(
+                    "nesting too deep to read",
+                    Location(file, 1, 1),
+                    "flatten the structure; no crmconf setting nests this deep",
+                )
+            ]
+        ) from None
     if len(nodes) > 1:
         raise ConfigError(
             [
@@ -162,7 +173,12 @@ def parse(file: str, text: str) -> SourceDocument:
         return SourceDocument(file, None, {})
     if _has_aliases(nodes[0]):
         # Rare, so only then: compose again in Python, keeping where each alias stands.
-        nodes = [yaml.compose(text, Loader=_AliasTrackingLoader) or nodes[0]]
+        try:
+            nodes = [yaml.compose(text, Loader=_AliasTrackingLoader) or nodes[0]]
+        except RecursionError:
+            raise ConfigError(
+                [Problem("aliases nested too deep to read", Location(file, 1, 1))]
+            ) from None
     return _Builder(file).build(nodes[0])
 
 
@@ -202,8 +218,9 @@ def _character(character: int | str) -> str:
 
 
 def _offset_location(file: str, text: str, position: int) -> Location:
-    before = text[:position]
-    return Location(file, before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1)
+    """Line and column of a character offset; YAML breaks lines at LF, CR LF and CR."""
+    lines = _LINE_BREAK.split(text[:position])
+    return Location(file, len(lines), len(lines[-1]) + 1)
 
 
 class _Builder:
@@ -226,7 +243,18 @@ class _Builder:
 
     def _check_expansion(self, root: Node) -> None:
         sizes: dict[int, int] = {}
-        expanded = _expanded_size(root, sizes)
+        try:
+            expanded = _expanded_size(root, sizes)
+        except _RecursiveAlias as recursive:
+            raise ConfigError(
+                [
+                    Problem(
+                        "an alias refers to the node that contains it (a loop)",
+                        _location(self.file, recursive.node),
+                        "an anchored value cannot include itself",
+                    )
+                ]
+            ) from None
         if expanded - len(sizes) > MAX_ALIAS_EXPANSION:
             raise ConfigError(
                 [
@@ -318,7 +346,18 @@ class _Builder:
                 return node.value
         if node.tag == f"{_TAG}timestamp":
             return node.value
-        return self.constructor.construct_object(node, deep=True)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except ValueError:  # e.g. an integer of thousands of digits
+            self.problems.append(
+                Problem(
+                    f"the number {node.value[:12]}… is too long to read "
+                    f"({len(node.value):,} characters)",
+                    _location(self.file, node),
+                    "write a number of sensible size",
+                )
+            )
+            return node.value
 
     def _bad_tag(self, node: Node) -> None:
         self.problems.append(
@@ -372,17 +411,31 @@ def _children(node: Node) -> list[Node]:
 def _expanded_size(root: Node, sizes: dict[int, int]) -> int:
     """How many values the graph expands to, aliases followed, in time linear in its nodes."""
     stack: list[tuple[Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
     while stack:
         node, children_done = stack.pop()
         if id(node) in sizes:
             continue
         children = _children(node)
         if children_done:
+            open_nodes.discard(id(node))
             sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
             continue
+        if id(node) in open_nodes:
+            raise _RecursiveAlias(node)
+        open_nodes.add(id(node))
         stack.append((node, True))
-        stack.extend((child, False) for child in children if id(child) not in sizes)
+        for child in children:
+            if id(child) in open_nodes:  # name the alias closing the loop, where known
+                raise _RecursiveAlias(node if isinstance(node, _AliasNode) else child)
+            if id(child) not in sizes:
+                stack.append((child, False))
     return sizes[id(root)]
+
+
+class _RecursiveAlias(Exception):
+    def __init__(self, node: Node) -> None:
+        self.node = node
 
 
 def needs_quotes(text: str) -> bool:

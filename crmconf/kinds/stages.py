@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic import BeforeValidator, Field, Strict, WithJsonSchema
 
 from crmconf.errors import Problem
 from crmconf.model.kind import Kind, Migration, NamedItem, Record, Reference
-from crmconf.model.names import Name, WholeNumber
+from crmconf.model.names import WHOLE, Name
 
 StageStatusValue = Literal["open", "open_won", "closed_won", "closed_lost"]
 
@@ -34,7 +34,7 @@ StageStatus = Annotated[
     BeforeValidator(_from_label),
     WithJsonSchema({"enum": ["open", "open_won", "closed_won", "closed_lost", *_SWEDISH_LABELS]}),
 ]
-Probability = Annotated[WholeNumber, Field(ge=0, le=100)]
+Probability = Annotated[int, Strict(), Field(ge=0, le=100), WHOLE]
 
 
 class Stage(NamedItem):

@@ -37,6 +37,11 @@ class Configuration:
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
     limits: Limits = field(default_factory=Limits)
     """The mass-change guard's limits, from the `safety:` section."""
+    prune: Mapping[str, bool] = field(default_factory=dict)
+    """Kinds whose extra items in the CRM are left alone (`prune: {kind: false}`)."""
+
+    def prunes(self, kind: Kind) -> bool:
+        return self.prune.get(kind.name, True)
 
     def manages(self, kind: Kind) -> bool:
         return kind.name in self.sections
@@ -60,4 +65,5 @@ class Configuration:
             self.digest,
             self.warnings,
             self.limits,
+            {name: value for name, value in self.prune.items() if name in kinds},
         )

@@ -40,6 +40,9 @@ class NamedItem(BaseModel):
     """Whether a bare name may stand for the item: only when nothing else is required."""
 
     renamed_from: tuple[Name, ...] = ()
+    protect: bool = False
+    """Refuse every plan that deletes this item, even after it leaves the configuration:
+    the protection is stored in the target and lifted only by applying `protect: false`."""
 
     @model_validator(mode="before")
     @classmethod
@@ -73,6 +76,7 @@ class Record:
     fields: Mapping[str, Any]
     renamed_from: tuple[str, ...] = ()
     location: Location | None = field(default=None, compare=False)
+    protect: bool = False
 
     @property
     def key(self) -> str:
@@ -208,6 +212,7 @@ class Kind:
                 name=item.item_name,
                 fields=fields,
                 renamed_from=item.renamed_from,
+                protect=item.protect,
             )
             path = (*prefix, index)
             yield record, path

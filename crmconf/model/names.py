@@ -6,15 +6,15 @@ whitespace, because that is how a person reading the CRM's lists tells them apar
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Strict, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 
 NAME_MAX_LENGTH = 100
 """Longest accepted name: longer than any label the CRM's admin pages show in full."""
 
 # At least one visible character and no control characters (tabs, newlines, NUL).
-_NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+_NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f\u200b-\u200d\u2060\ufeff][^\x00-\x1f\x7f]*$"
 
 Name = Annotated[
     str,
@@ -35,5 +35,14 @@ def _whole(value: object) -> object:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-WholeNumber = Annotated[int, BeforeValidator(_whole), Strict()]
-"""An integer written as such (booleans and quoted numbers are refused)."""
+WHOLE = BeforeValidator(_whole)
+"""Accept 15.0 as 15, as JSON Schema's "integer" does."""
+
+
+def whole_number(minimum: int, maximum: int | None = None) -> Any:
+    """An integer written as such (booleans and quoted numbers are refused), within bounds.
+
+    The bounds sit beside Strict, not around the annotated alias, so that the JSON
+    Schema gets `minimum`/`maximum` rather than pydantic's private `ge`/`le`.
+    """
+    return Annotated[int, Strict(), Field(ge=minimum, le=maximum), WHOLE]

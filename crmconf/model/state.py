@@ -45,6 +45,8 @@ class ExistingItem:
     name: str
     fields: Mapping[str, Any]
     usage: Usage = field(default_factory=Usage)
+    protected: bool | None = None
+    """Whether `protect: true` was applied to it; None where the target cannot store that."""
 
     @property
     def key(self) -> str:
@@ -66,7 +68,10 @@ class State:
 def fingerprint(state: State) -> str:
     """A digest of everything a plan was computed from, to refuse applying a stale plan."""
     document = {
-        kind: [[str(item.id), item.name, dict(item.fields), vars(item.usage)] for item in items]
+        kind: [
+            [str(item.id), item.name, dict(item.fields), vars(item.usage), item.protected]
+            for item in items
+        ]
         for kind, items in sorted(state.items.items())
     }
     text = json.dumps(document, sort_keys=True, default=str, ensure_ascii=False)

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from crmconf.errors import Problem
-from crmconf.model.state import Usage
+from crmconf.model.state import ExistingItem, Usage
 
 
 class Action(StrEnum):
@@ -89,8 +89,13 @@ class Plan:
     existing_counts: Mapping[str, int] = field(default_factory=dict)
     """Items of each managed kind in the target when planned (for the mass-change guard)."""
     kinds_read: tuple[str, ...] = ()
+    config_digest: str = ""
     target_fingerprint: str = ""
     """Digest of the kinds read from the target; applying against another state is refused."""
+    unmanaged: Mapping[str, tuple[ExistingItem, ...]] = field(default_factory=dict)
+    checks: tuple[Problem, ...] = ()
+    """What the target cannot read, for a person to check by hand (also in `warnings`)."""
+    """Per kind with `prune: false`: items in the CRM the configuration does not list."""
 
     @property
     def empty(self) -> bool:

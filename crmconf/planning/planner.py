@@ -49,19 +49,36 @@ class _KindDiff:
     """Old identity → new name, to follow references to renamed items."""
 
 
-def plan(config: Configuration, state: State, capabilities: Capabilities | None = None) -> Plan:
+def plan(
+    config: Configuration,
+    state: State,
+    capabilities: Capabilities | None = None,
+    *,
+    refuse_orphans: bool = True,
+) -> Plan:
     """The changes that make `state` equal to `config` for every managed kind.
 
     Changes the target cannot make itself (per its `capabilities`) become manual
     steps, kept in the plan's order so a person can follow them.
+    `refuse_orphans=False` is for plans that are only shown (drift reports): an
+    item the CRM still uses and the configuration lacks is then drift to report,
+    not an error; such a plan must never be applied.
     """
     diffs = {
         kind.name: _match(kind, config.records(kind), state.of(kind))
         for kind in ALL_KINDS
         if config.manages(kind)
     }
+    unmanaged: dict[str, tuple[ExistingItem, ...]] = {}
+    for pruned in diffs.values():
+        if not config.prunes(pruned.kind):
+            left = [i for i in pruned.deleted if config.removal(pruned.kind, i.key) is None]
+            if left:
+                unmanaged[pruned.kind.name] = tuple(left)
+            pruned.deleted = [item for item in pruned.deleted if item not in left]
     _check_references(config, state, diffs)
-    _check_deletes(config, state, diffs)
+    if refuse_orphans:
+        _check_deletes(config, state, diffs)
     creates_updates: list[Change] = []
     deletes: list[Change] = []
     final_order: dict[str, tuple[str, ...]] = {}
@@ -89,7 +106,9 @@ def plan(config: Configuration, state: State, capabilities: Capabilities | None 
         config.warnings,
         existing_counts,
         tuple(sorted(state.items)),
+        config.digest,
         fingerprint(state),
+        unmanaged,
     )
 
 
@@ -147,6 +166,8 @@ def _changes(diff: _KindDiff, diffs: Mapping[str, _KindDiff]) -> list[Change]:
         if item is None:
             if kind.ordered:
                 after["position"] = index + 1
+            if record.protect:
+                after["protect"] = True
             changes.append(Change(kind.name, Action.CREATE, None, after))
             continue
         # Surrounding spaces cannot be written in a configuration (names are trimmed),
@@ -156,6 +177,8 @@ def _changes(diff: _KindDiff, diffs: Mapping[str, _KindDiff]) -> list[Change]:
             before[field] = _follow(before.get(field), target, diffs)
         if item.key in moved:
             before["position"], after["position"] = moved[item.key], index + 1
+        if item.protected is not None and (item.protected or record.protect):
+            before["protect"], after["protect"] = item.protected, record.protect
         changed = _changed_fields(before, after, set(reference_fields))
         if changed:
             changes.append(
@@ -292,6 +315,12 @@ def _check_deletes(config: Configuration, state: State, diffs: Mapping[str, _Kin
     refusals: list[str] = []
     for diff in diffs.values():
         for item in diff.deleted:
+            if item.protected:
+                refusals.append(
+                    f"{diff.kind.singular} {item.name!r} ({diff.kind.name}) is protected; "
+                    "to delete it, first apply it with 'protect: false', then remove it"
+                )
+                continue
             removal = config.removal(diff.kind, item.key)
             migrated = removal is not None and (
                 removal.fields["move_to"] is not None or removal.fields["clear"]

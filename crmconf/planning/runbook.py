@@ -48,8 +48,8 @@ def manual_step(kind: Kind, change: Change, data_moved: bool) -> str:
         return f"{where}: turn {kind.singular} '{change.name}' {state}{extra}."
     if change.action is Action.CREATE:
         assert change.after is not None
-        values = {kind.key_field: change.name, **change.after}
-        values.pop("name", None)
+        fields = {field: value for field, value in change.after.items() if field != "name"}
+        values = {kind.key_field: change.name, **fields}
         step = f"{where}: click Ny, enter {_entries(kind, values)}"
         if change.after.get("parent"):
             step += f" (right-click '{change.after['parent']}' and choose Ny grupp)"
@@ -77,7 +77,7 @@ def manual_step(kind: Kind, change: Change, data_moved: bool) -> str:
     step = f"{where}: "
     destination = (change.migration or {}).get("move_to")
     if destination is not None and data_moved:
-        step += f"crmconf has moved what used '{change.name}' to '{destination}'; then "
+        step += f"once 'crmconf apply' has moved what uses '{change.name}' to '{destination}', "
     elif destination is not None:
         step += (
             f"first move what uses '{change.name}' to '{destination}' "

@@ -72,6 +72,7 @@ def load_saved(path: Path) -> SavedPlan:
             (),
             saved["existing_counts"],
             tuple(saved["kinds_read"]),
+            saved["config_digest"],
             saved["target_fingerprint"],
         )
         return SavedPlan(

@@ -23,6 +23,13 @@ def open_target(url: str) -> Target:
         from crmconf.targets.sandbox.target import SandboxTarget
 
         return SandboxTarget.open(url)
+    if scheme == "24so":
+        from crmconf.targets.twentyfour.target import TwentyFourTarget
+
+        return TwentyFourTarget.open(url)
     raise TargetError(
-        f"unknown target {url!r}: crmconf speaks sqlite:///PATH (the embedded sandbox CRM)"
+        # Only the scheme is echoed: the rest of an unknown URL may hold a password.
+        f"unknown target scheme {scheme + ':'!r}: crmconf speaks sqlite:///PATH "
+        "(the embedded sandbox CRM), postgresql://… "
+        "and 24so:// (24SevenOffice, credentials from CRMCONF_24SO_* variables)"
     )

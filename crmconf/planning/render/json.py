@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from crmconf.planning.changes import Change, Plan
@@ -32,15 +33,23 @@ def _change(change: Change) -> dict[str, Any]:
     return data
 
 
-def plan_document(plan: Plan) -> dict[str, Any]:
-    return {
+def plan_document(plan: Plan, impact: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The plan as JSON data; `impact` (the weighted pipeline's change) where the target
+    can tell it."""
+    document: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "changes": [_change(change) for change in plan.changes],
         "summary": plan.summary(),
         "warnings": [str(warning) for warning in plan.warnings],
         "manual_steps": [change.manual_step for change in plan.manual_steps],
+        "unmanaged": {
+            kind: [item.name for item in items] for kind, items in plan.unmanaged.items()
+        },
     }
+    if impact is not None:
+        document["impact"] = dict(impact)
+    return document
 
 
-def render_json(plan: Plan) -> str:
-    return json.dumps(plan_document(plan), ensure_ascii=False, indent=2) + "\n"
+def render_json(plan: Plan, impact: Mapping[str, Any] | None = None) -> str:
+    return json.dumps(plan_document(plan, impact), ensure_ascii=False, indent=2) + "\n"

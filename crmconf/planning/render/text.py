@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from crmconf.kinds import ALL_KINDS
@@ -12,11 +12,12 @@ from crmconf.planning.changes import Action, Change, Plan
 _SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
 
 
-def _value(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A field value as plans show it: JSON-quoted text, `none`, `true`/`false`."""
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
-        return "[" + ", ".join(_value(item) for item in value) + "]"
+        return "[" + ", ".join(shown(item) for item in value) + "]"
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -29,25 +30,26 @@ def _details(change: Change) -> Iterator[str]:
         assert change.after is not None
         for field, value in change.after.items():
             if field != "name":
-                yield f"{field}: {_value(value)}"
+                yield f"{field}: {shown(value)}"
     elif change.action is Action.UPDATE:
         assert change.before is not None and change.after is not None
         for field in change.changed:
             if field == "name":
                 continue  # shown in the item's label
-            yield f"{field}: {_value(change.before.get(field))} → {_value(change.after.get(field))}"
+            yield f"{field}: {shown(change.before.get(field))} → {shown(change.after.get(field))}"
     if change.usage is not None and change.usage.total and change.action is not Action.CREATE:
         yield f"used by {change.usage}"
     if change.migration is not None:
         destination = change.migration.get("move_to")
         if destination is not None:
-            yield f"what uses it moves to {_value(destination)}"
+            yield f"what uses it moves to {shown(destination)}"
         else:
             yield "what uses it is detached (cleared)"
 
 
-def render_text(plan: Plan) -> str:
-    """The plan grouped by kind, ending with Terraform's summary line."""
+def render_text(plan: Plan, sections: Sequence[str] = ()) -> str:
+    """The plan grouped by kind, then any extra `sections` (such as the pipeline impact),
+    ending with Terraform's summary line."""
     lines: list[str] = []
     for warning in plan.warnings:
         lines.append(f"warning: {warning}")
@@ -59,18 +61,31 @@ def render_text(plan: Plan) -> str:
             continue
         lines.append(f"{kind.name}:")
         for change in changes:
-            label = _value(change.name)
+            label = shown(change.name)
             if change.is_rename and change.before is not None:
-                label = f"{_value(change.before['name'])} → {label} (renamed in place)"
+                label = f"{shown(change.before['name'])} → {label} (renamed in place)"
             manual = "  (manual step)" if change.manual else ""
             lines.append(f"  {_SYMBOL[change.action]} {label}{manual}")
             lines.extend(f"      {detail}" for detail in _details(change))
         lines.append("")
-    lines.append(summary_line(plan))
-    if plan.manual_steps:
+    if plan.unmanaged:
+        from crmconf.exporter import unmanaged_yaml
+
+        count = sum(len(items) for items in plan.unmanaged.values())
         lines.append("")
+        lines.append(
+            f"Left alone ({count}, prune: false) — in the CRM but not in the configuration; "
+            "paste to manage them:"
+        )
+        lines.extend("  " + line for line in unmanaged_yaml(plan.unmanaged).splitlines())
+        lines.append("")
+    if plan.manual_steps:
         lines.append(manual_checklist(plan))
-    return "\n".join(lines).rstrip("\n") + "\n"
+    for section in sections:
+        lines.append(section.rstrip("\n"))
+        lines.append("")
+    lines.append(summary_line(plan))
+    return "\n".join(lines) + "\n"
 
 
 def manual_checklist(plan: Plan) -> str:

@@ -20,8 +20,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 1
-"""Bumped with every change to these tables; `SandboxTarget.open` refuses a newer one."""
+SCHEMA_VERSION = 2
+"""Bumped with every change to these tables; `SandboxTarget.open` upgrades older sandboxes
+(see `UPGRADES`) and refuses newer ones."""
 
 NAME = 100
 metadata = MetaData()
@@ -182,3 +183,43 @@ opportunities = Table(
         "(customer_id IS NULL) <> (project_id IS NULL)", name="opportunity_on_customer_or_project"
     ),
 )
+
+
+# crmconf's own bookkeeping, kept in the target so it travels with the data.
+
+history = Table(
+    "crmconf_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("command", String(40), nullable=False),
+    Column("config_digest", String(64), nullable=False, default=""),
+    Column("summary", Text, nullable=False),
+    Column("changes", Text, nullable=False),
+    Column("undo", Text, nullable=False),
+    Column("rollback_of", Integer, nullable=True),
+    Column("rolled_back_by", Integer, nullable=True),
+)
+
+lock = Table(
+    "crmconf_lock",
+    metadata,
+    Column("name", String(20), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("command", String(40), nullable=False),
+    Column("since", String(40), nullable=False),
+)
+
+protected = Table(
+    "crmconf_protected",
+    metadata,
+    Column("kind", String(50), primary_key=True),
+    Column("item_id", Integer, primary_key=True),
+)
+"""Items applied with `protect: true`: the protection outlives their configuration entry."""
+
+UPGRADES = {1: "version 2 adds crmconf_history, crmconf_lock and crmconf_protected"}
+"""Schema versions an older sandbox is upgraded from; create_all adds the new tables."""

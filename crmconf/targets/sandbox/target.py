@@ -8,23 +8,32 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, literal, select
+from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
+from crmconf.customers import DeletedCustomer, Restored
 from crmconf.errors import PlanError, TargetError
-from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
+from crmconf.forecast import Pipeline
+from crmconf.kinds import ALL_KINDS, INDUSTRIES, KINDS_BY_NAME, STATUS_TYPES
 from crmconf.model.kind import Kind
 from crmconf.model.names import identity
 from crmconf.model.state import ExistingItem, State, Usage, fingerprint
 from crmconf.planning.changes import Action, Capability, Change, Plan
+from crmconf.planning.render.json import plan_document
+from crmconf.planning.render.text import summary_line
 from crmconf.targets.base import Capabilities, Target
-from crmconf.targets.sandbox import schema
+from crmconf.targets.sandbox import history, schema
+from crmconf.targets.sandbox.customers import read_deleted, restore_deleted
+from crmconf.targets.sandbox.journal import Journal
+from crmconf.targets.sandbox.lock import held
 from crmconf.targets.sandbox.mapping import SWITCHES, TABLES, KindTable, UsedBy
+from crmconf.targets.sandbox.pipeline import read_pipeline
 
 _EVERYTHING = frozenset(Capability)
 
@@ -44,9 +53,16 @@ class SandboxTarget(Target):
         except ArgumentError:
             raise TargetError(f"not a database URL: {url!r}") from None
         safe_url = parsed.render_as_string(hide_password=True)
+        try:
+            engine = create_engine(parsed)
+        except ArgumentError as error:  # includes an unknown dialect or driver
+            raise TargetError(f"cannot open {safe_url}: {error}") from None
+        except ImportError as error:
+            raise TargetError(
+                f"cannot open {safe_url}: its database driver is not installed ({error.name})"
+            ) from None
         if parsed.get_backend_name() == "sqlite" and parsed.database:
             _prepare_sqlite_file(Path(parsed.database), safe_url)
-        engine = create_engine(parsed)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         target = cls(engine, safe_url)
@@ -70,6 +86,14 @@ class SandboxTarget(Target):
         version = connection.scalar(
             select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
         )
+        if version is not None and version.isdigit() and int(version) in schema.UPGRADES:
+            schema.metadata.create_all(connection)
+            connection.execute(
+                schema.meta.update()
+                .where(schema.meta.c.key == "schema_version")
+                .values(value=str(schema.SCHEMA_VERSION))
+            )
+            return
         if version != str(schema.SCHEMA_VERSION):
             raise TargetError(
                 f"{self.url} has sandbox schema version {version}; this crmconf uses "
@@ -94,19 +118,117 @@ class SandboxTarget(Target):
     # Writing
 
     def apply(self, plan: Plan) -> None:
-        try:
-            with self.engine.begin() as connection:
-                _take_write_lock(connection)
-                _refuse_if_stale(connection, plan)
-                _Writer(connection).apply(plan)
-        except SQLAlchemyError as error:
-            raise TargetError(
-                f"apply failed and was rolled back, {self.url} is unchanged: {_reason(error)}"
-            ) from None
+        with self._writing("apply") as connection:
+            _refuse_if_stale(connection, plan)
+            writer = _Writer(connection)
+            writer.apply(plan)
+            history.record(
+                connection,
+                writer.journal,
+                command="apply",
+                actor=self.actor,
+                summary=summary_line(plan),
+                changes=plan_document(plan)["changes"],
+                config_digest=plan.config_digest,
+            )
+
+    @contextmanager
+    def _writing(self, command: str) -> Iterator[Connection]:
+        """The lock, then one transaction: all or nothing, one writer at a time."""
+        with held(self.engine, holder=self.actor, command=command, timeout=self.lock_timeout):
+            try:
+                with self.engine.begin() as connection:
+                    _take_write_lock(connection)
+                    yield connection
+            except SQLAlchemyError as error:
+                raise TargetError(
+                    f"{command} failed and was rolled back, {self.url} is unchanged: "
+                    f"{_reason(error)}"
+                ) from None
+
+    def history(self) -> list[history.HistoryEntry]:
+        """Applies, moves and rollbacks recorded in this sandbox, newest first."""
+        with self.engine.connect() as connection:
+            return history.entries(connection)
+
+    def rollback(self, entry_id: int, cascade: bool = False) -> list[tuple[int, int]]:
+        """Undo a recorded entry exactly; see `history.rollback`."""
+        with self._writing("rollback") as connection:
+            return history.rollback(connection, entry_id, actor=self.actor, cascade=cascade)
+
+    def count_customers(self, kind: Kind, name: str) -> int:
+        """Customers whose industry or status type is `name` (deleted ones included)."""
+        column = _CUSTOMER_COLUMNS[kind.name]
+        with self.engine.connect() as connection:
+            item = _item_id(connection, kind, name)
+            return int(connection.scalar(select(func.count()).where(column == item)) or 0)
+
+    def move_customers(self, kind: Kind, source: str, destination: str) -> tuple[int, int]:
+        """Move every customer of one industry (or status type) to another, journaled.
+
+        Returns how many moved and the history entry that can roll the move back.
+        """
+        column = _CUSTOMER_COLUMNS[kind.name]
+        with self._writing("move-customers") as connection:
+            old = _item_id(connection, kind, source)
+            new = _item_id(connection, kind, destination)
+            journal = Journal(connection)
+            moved = journal.update(schema.customers, column == old, {column.name: new})
+            entry = history.record(
+                connection,
+                journal,
+                command="move-customers",
+                actor=self.actor,
+                summary=f"moved {moved} customers from {kind.singular} {source!r} to "
+                f"{destination!r}",
+                changes=[
+                    {"kind": kind.name, "from": source, "to": destination, "customers": moved}
+                ],
+            )
+            return moved, entry
 
     def connect(self) -> Connection:
         """A connection for callers that add data (the demo) or inspect it (tests)."""
         return self.engine.connect()
+
+    # Opportunities and deleted customers (forecast, plan impact, Återställa kunder)
+
+    def pipeline(self) -> Pipeline:
+        """Every opportunity summed per stage and owner. Never writes."""
+        try:
+            with self.engine.connect() as connection:
+                return read_pipeline(connection)
+        except SQLAlchemyError as error:
+            raise TargetError(f"cannot read {self.url}: {_reason(error)}") from None
+
+    def deleted_customers(self, ids: Iterable[int] | None = None) -> tuple[DeletedCustomer, ...]:
+        """The deleted customers (with `ids`: exactly those, else RestoreError). Never writes."""
+        try:
+            with self.engine.connect() as connection:
+                return read_deleted(connection, ids)
+        except SQLAlchemyError as error:
+            raise TargetError(f"cannot read {self.url}: {_reason(error)}") from None
+
+    def restore_customers(self, ids: Iterable[int]) -> Restored:
+        """Restore deleted customers in one transaction, all or none, recorded in the history."""
+        with self._writing("restore-customers") as connection:
+            return restore_deleted(connection, ids, actor=self.actor)
+
+
+_CUSTOMER_COLUMNS = {
+    INDUSTRIES.name: schema.customers.c.industry_id,
+    STATUS_TYPES.name: schema.customers.c.status_type_id,
+}
+"""The kinds whose customers `move-customers` moves (the product's "Flytta kunder")."""
+
+
+def _item_id(connection: Connection, kind: Kind, name: str) -> int:
+    spec = TABLES[kind.name]
+    rows = connection.execute(select(spec.table.c.id, spec.table.c[spec.name_column]))
+    for item_id, item_name in rows:
+        if identity(item_name) == identity(name):
+            return int(item_id)
+    raise TargetError(f"no {kind.singular} named {name!r} in this CRM")
 
 
 def _read_state(connection: Connection, kinds: Iterable[Kind]) -> State:
@@ -170,19 +292,37 @@ def _read_kind(connection: Connection, kind: Kind) -> tuple[ExistingItem, ...]:
         query = query.order_by(table.c.position, table.c.id)
     rows = connection.execute(query).mappings().all()
     names = _reference_names(connection, kind, spec)
+    protected_ids = set(
+        connection.scalars(
+            select(schema.protected.c.item_id).where(schema.protected.c.kind == kind.name)
+        )
+    )
     usage = _usage(connection, spec)
     members = _members(connection) if spec.members else {}
     items = []
     for row in rows:
-        fields: dict[str, Any] = {field: row[column] for field, column in spec.columns.items()}
+        fields: dict[str, Any] = {
+            field: _column_value(row[column]) for field, column in spec.columns.items()
+        }
         for field, column in spec.references.items():
             fields[field] = names[field].get(row[column]) if row[column] is not None else None
         if spec.members:
             fields["members"] = sorted(members.get(row["id"], ()))
         items.append(
-            ExistingItem(row["id"], row[spec.name_column], fields, usage.get(row["id"], Usage()))
+            ExistingItem(
+                row["id"],
+                row[spec.name_column],
+                fields,
+                usage.get(row["id"], Usage()),
+                row["id"] in protected_ids,
+            )
         )
     return tuple(items)
+
+
+def _column_value(value: Any) -> Any:
+    # A group type the vendor left undocumented is a whole number, kept in a text column.
+    return int(value) if isinstance(value, str) and value.isdigit() else value
 
 
 def _reference_names(
@@ -225,6 +365,7 @@ class _Writer:
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self.journal = Journal(connection)
         self.ids: dict[str, dict[str, int]] = {}
 
     def apply(self, plan: Plan) -> None:
@@ -280,26 +421,33 @@ class _Writer:
             values["list"] = spec.list_name
         if spec.position:
             values["position"] = change.after.get("position", 0)
-        new_id = self.connection.execute(spec.table.insert().values(values)).inserted_primary_key
-        assert new_id is not None
-        self._cache(change.kind)[identity(change.name)] = new_id[0]
+        new_id = self.journal.insert(spec.table, values)
+        self._cache(change.kind)[identity(change.name)] = new_id
         if spec.members:
-            self._set_members(new_id[0], change.after["members"])
+            self._set_members(new_id, change.after["members"])
+        if change.after.get("protect"):
+            self.journal.insert(schema.protected, {"kind": change.kind, "item_id": new_id})
 
     def _update(self, change: Change) -> None:
         spec = TABLES[change.kind]
         assert change.after is not None and isinstance(change.id, int)
         values = self._values(change, change.changed)
         if values:
-            self.connection.execute(
-                spec.table.update().where(spec.table.c.id == change.id).values(values)
-            )
+            self.journal.update(spec.table, spec.table.c.id == change.id, values)
         if "name" in change.changed and change.before is not None:
             cache = self._cache(change.kind)
             cache.pop(identity(change.before["name"]), None)
             cache[identity(change.name)] = change.id
         if spec.members and "members" in change.changed:
             self._set_members(change.id, change.after["members"])
+        if "protect" in change.changed:
+            self._unprotect(change.kind, change.id)
+            if change.after["protect"]:
+                self.journal.insert(schema.protected, {"kind": change.kind, "item_id": change.id})
+
+    def _unprotect(self, kind_name: str, item_id: int) -> None:
+        table = schema.protected
+        self.journal.delete(table, (table.c.kind == kind_name) & (table.c.item_id == item_id))
 
     def _delete(self, change: Change) -> None:
         spec = TABLES[change.kind]
@@ -308,53 +456,49 @@ class _Writer:
             destination = change.migration.get("move_to")
             target_id = None if destination is None else self._id_of(change.kind, destination)
             for used_by in spec.used_by:
-                _migrate(self.connection, used_by, change.id, target_id)
-        self.connection.execute(spec.table.delete().where(spec.table.c.id == change.id))
+                _migrate(self.journal, used_by, change.id, target_id)
+        self._unprotect(change.kind, change.id)
+        self.journal.delete(spec.table, spec.table.c.id == change.id)
         self._cache(change.kind).pop(identity(change.name), None)
 
     def _switch(self, change: Change) -> None:
         assert change.after is not None
         row = SWITCHES[change.kind]
         table = schema.switches
-        self.connection.execute(table.delete().where(table.c.name == row))
-        self.connection.execute(table.insert().values(name=row, enabled=change.after["enabled"]))
+        self.journal.delete(table, table.c.name == row)
+        self.journal.insert(table, {"name": row, "enabled": change.after["enabled"]})
 
     def _set_members(self, group_id: int, logins: list[str]) -> None:
         table = schema.group_members
-        self.connection.execute(table.delete().where(table.c.group_id == group_id))
-        if logins:
-            user_ids = _user_ids(self.connection, logins)
-            self.connection.execute(
-                table.insert(),
-                [{"group_id": group_id, "user_id": user_ids[login]} for login in logins],
-            )
+        self.journal.delete(table, table.c.group_id == group_id)
+        user_ids = _user_ids(self.connection, logins)
+        for login in logins:
+            self.journal.insert(table, {"group_id": group_id, "user_id": user_ids[login]})
 
     def _reorder(self, kind_name: str, order: tuple[str, ...]) -> None:
         spec = TABLES[kind_name]
         table = spec.table
         for position, name in enumerate(order, start=1):
-            self.connection.execute(
-                table.update()
-                .where(table.c.id == self._id_of(kind_name, name))
-                .values(position=position)
+            self.journal.update(
+                table, table.c.id == self._id_of(kind_name, name), {"position": position}
             )
 
 
-def _migrate(connection: Connection, used_by: UsedBy, old: int, new: int | None) -> None:
+def _migrate(journal: Journal, used_by: UsedBy, old: int, new: int | None) -> None:
     """Point every record using `old` at `new` (or at nothing), as the migration declares."""
     column = used_by.column
     table = column.table
+    assert isinstance(table, Table)
     if used_by.owner is None:
-        connection.execute(table.update().where(column == old).values({column.name: new}))
+        journal.update(table, column == old, {column.name: new})
         return
     if new is not None:
         # Link the holders of `old` to `new` unless they hold it already, then drop `old`.
         holders_of_new = select(used_by.owner).where(column == new)
-        carried = select(used_by.owner, literal(new)).where(
-            column == old, used_by.owner.not_in(holders_of_new)
-        )
-        connection.execute(table.insert().from_select([used_by.owner.name, column.name], carried))
-    connection.execute(table.delete().where(column == old))
+        carried = select(used_by.owner).where(column == old, used_by.owner.not_in(holders_of_new))
+        for holder in journal.connection.scalars(carried).all():
+            journal.insert(table, {used_by.owner.name: holder, column.name: new})
+    journal.delete(table, column == old)
 
 
 def _user_ids(connection: Connection, logins: Iterable[str]) -> Mapping[str, int]:

@@ -1,0 +1,130 @@
+"""history, rollback and move-customers: every change recorded, and every change reversible."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import click
+
+from crmconf.cli.app import main
+from crmconf.cli.common import (
+    as_writer,
+    confirm_or_refuse,
+    fail,
+    reports_errors,
+    target_option,
+    writer_options,
+)
+
+if TYPE_CHECKING:
+    from crmconf.targets.base import Target
+    from crmconf.targets.sandbox.target import SandboxTarget
+
+
+def _keeps_history(target: Target) -> SandboxTarget:
+    from crmconf.targets.sandbox.target import SandboxTarget
+
+    if not isinstance(target, SandboxTarget):
+        fail(f"{target.url} keeps no history crmconf can read; only SQL targets do")
+    return target
+
+
+@main.command()
+@target_option
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@reports_errors
+def history(target: str | None, output_format: str) -> None:
+    """List applies, moves and rollbacks recorded in the target, newest first."""
+    from dataclasses import asdict
+
+    from crmconf.targets import open_target, target_url
+
+    with open_target(target_url(target)) as crm:
+        entries = _keeps_history(crm).history()
+    if output_format == "json":
+        document = {"format_version": 1, "entries": [asdict(entry) for entry in entries]}
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    if not entries:
+        click.echo("No history yet.")
+        return
+    for entry in entries:
+        state = f"  (rolled back by {entry.rolled_back_by})" if entry.rolled_back_by else ""
+        click.echo(
+            f"{entry.id:>4}  {entry.at}  {entry.actor:<12} {entry.command:<15} "
+            f"{entry.summary} [{entry.rows} rows]{state}"
+        )
+
+
+@main.command()
+@click.argument("entry", type=int)
+@target_option
+@click.option("--yes", "-y", is_flag=True, help="Roll back without asking.")
+@click.option("--cascade", is_flag=True, help="Also roll back the later entries that depend on it.")
+@writer_options
+@reports_errors
+def rollback(
+    entry: int,
+    target: str | None,
+    yes: bool,
+    cascade: bool,
+    actor: str | None,
+    lock_timeout: float,
+) -> None:
+    """Undo a recorded apply or move exactly: settings and every record it touched."""
+    from crmconf.targets import open_target, target_url
+
+    with as_writer(open_target(target_url(target)), actor, lock_timeout) as crm:
+        sandbox = _keeps_history(crm)
+        found = [item for item in sandbox.history() if item.id == entry]
+        if not found:
+            fail(f"no history entry {entry}; see 'crmconf history'")
+        click.echo(
+            f"Entry {entry}: {found[0].command} at {found[0].at} by {found[0].actor}: "
+            f"{found[0].summary} [{found[0].rows} rows]"
+        )
+        confirm_or_refuse(f"Roll it back on {crm.url}?", yes)
+        done = sandbox.rollback(entry, cascade=cascade)
+    for undone, recorded in done:
+        click.echo(f"Rolled back entry {undone} (recorded as entry {recorded}).")
+
+
+@main.command(name="move-customers")
+@click.option("--industry", "industry", metavar="NAME", help="Move the customers of NAME …")
+@click.option("--status-type", "status_type", metavar="NAME", help="… or of this status type …")
+@click.option("--to", "destination", required=True, metavar="NAME", help="… to NAME.")
+@target_option
+@click.option("--yes", "-y", is_flag=True, help="Move without asking.")
+@writer_options
+@reports_errors
+def move_customers(
+    industry: str | None,
+    status_type: str | None,
+    destination: str,
+    target: str | None,
+    yes: bool,
+    actor: str | None,
+    lock_timeout: float,
+) -> None:
+    """Move ALL customers of an industry (or status type) to another — "Flytta kunder".
+
+    One transaction, recorded in the history, reversible with 'crmconf rollback'.
+    """
+    from crmconf.kinds import INDUSTRIES, STATUS_TYPES
+    from crmconf.targets import open_target, target_url
+
+    if (industry is None) == (status_type is None):
+        fail("name what to move from: --industry NAME or --status-type NAME")
+    kind, source = (INDUSTRIES, industry) if industry is not None else (STATUS_TYPES, status_type)
+    assert source is not None
+    with as_writer(open_target(target_url(target)), actor, lock_timeout) as crm:
+        sandbox = _keeps_history(crm)
+        count = sandbox.count_customers(kind, source)
+        sandbox.count_customers(kind, destination)  # refuses an unknown destination early
+        click.echo(f"{count} customers of {kind.singular} {source!r} will move to {destination!r}.")
+        if count == 0:
+            return
+        confirm_or_refuse(f"Move them on {crm.url}?", yes)
+        moved, entry = sandbox.move_customers(kind, source, destination)
+    click.echo(f"Moved {moved} customers (history entry {entry}; undo: crmconf rollback {entry}).")

@@ -1,0 +1,241 @@
+"""History, exact rollback, move-customers and locking, on real SQLite sandboxes and processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from crmconf.targets.sandbox.lock import held
+from crmconf.targets.sandbox.target import SandboxTarget
+from tests.conftest import ROOT, SEED
+
+Cli = Callable[..., Result]
+Write = Callable[..., Path]
+
+BOOKKEEPING = ("crmconf_history", "crmconf_lock")
+
+
+def _data(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every table but crmconf's own bookkeeping, row by row, read without crmconf."""
+    path = url.removeprefix("sqlite:///")
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+        names = [
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if row[0] not in BOOKKEEPING
+        ]
+        return {
+            name: connection.execute(f'SELECT * FROM "{name}" ORDER BY 1, 2').fetchall()
+            for name in names
+        }
+
+
+def test_rollback_restores_settings_and_data_exactly(cli: Cli, demo_url: str) -> None:
+    before = _data(demo_url)
+    assert cli("apply", SEED, "--target", demo_url, "--yes", "--actor", "ci").exit_code == 0
+    assert _data(demo_url) != before
+
+    listed = cli("history", "--target", demo_url)
+    assert "apply" in listed.output and "ci" in listed.output
+    result = cli("rollback", "1", "--target", demo_url, "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert _data(demo_url) == before
+    assert "(rolled back by 2)" in cli("history", "--target", demo_url).output
+
+
+def test_rollback_of_a_merge_moves_every_customer_back(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    before = _data(demo_url)
+    merge = write_config(
+        "crmconf: 1\nindustries: [Bygg]\nremoved:\n"
+        "  industries: [{name: Data/IT, move_customers_to: Bygg}, Turism]\n"
+    )
+    assert cli("apply", merge, "--target", demo_url, "--yes").exit_code == 0
+    assert _data(demo_url)["customers"] != before["customers"]
+
+    assert cli("rollback", "1", "--target", demo_url, "--yes").exit_code == 0
+
+    assert _data(demo_url) == before
+
+
+def test_rollback_that_later_entries_depend_on_is_refused_unless_cascaded(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    before = _data(demo_url)
+    first = write_config(
+        "crmconf: 1\nindustries: [Bygg, Turism, {name: IT, renamed_from: [Data/IT]}]\n"
+    )
+    second = write_config(
+        "crmconf: 1\nindustries: [Bygg, Turism, {name: Data och IT, renamed_from: [IT]}]\n",
+        name="second.yaml",
+    )
+    assert cli("apply", first, "--target", demo_url, "--yes").exit_code == 0
+    assert cli("apply", second, "--target", demo_url, "--yes").exit_code == 0
+
+    refused = cli("rollback", "1", "--target", demo_url, "--yes")
+    assert refused.exit_code == 1
+    assert "later entries changed the same rows: 2 (apply" in refused.output
+    assert "--cascade" in refused.output
+
+    cascaded = cli("rollback", "1", "--target", demo_url, "--yes", "--cascade")
+    assert cascaded.exit_code == 0, cascaded.output
+    assert cascaded.output.index("entry 2") < cascaded.output.index("entry 1 ")
+    assert _data(demo_url) == before
+
+
+def test_move_customers_is_confirmed_journaled_and_reversible(cli: Cli, demo_url: str) -> None:
+    before = _data(demo_url)
+    refused = cli("move-customers", "--industry", "Data/IT", "--to", "Bygg", "--target", demo_url)
+    assert refused.exit_code == 1
+    assert "without confirmation" in refused.output
+    assert _data(demo_url) == before
+
+    moved = cli(
+        "move-customers", "--industry", "data/it", "--to", "Bygg", "--target", demo_url, "--yes"
+    )
+    assert moved.exit_code == 0, moved.output
+    assert "20 customers of industry 'data/it' will move to 'Bygg'" in moved.output
+    assert {row[2] for row in _data(demo_url)["customers"]} == {1}
+
+    assert cli("rollback", "1", "--target", demo_url, "--yes").exit_code == 0
+    assert _data(demo_url) == before
+
+
+def test_move_customers_names_unknown_items(cli: Cli, demo_url: str) -> None:
+    result = cli("move-customers", "--industry", "Nope", "--to", "Bygg", "--target", demo_url)
+    assert result.exit_code == 1
+    assert "no industry named 'Nope' in this CRM" in result.output
+
+
+def test_a_held_lock_names_its_holder_and_can_be_waited_for(cli: Cli, demo_url: str) -> None:
+    with SandboxTarget.open(demo_url) as target:
+        with held(target.engine, holder="erik", command="apply", timeout=0):
+            blocked = cli("apply", SEED, "--target", demo_url, "--yes")
+        assert blocked.exit_code == 1
+        assert "the target is locked by erik (apply, pid" in blocked.output
+        assert "--lock-timeout" in blocked.output
+
+        release = threading.Event()
+
+        def hold_briefly() -> None:
+            with held(target.engine, holder="erik", command="apply", timeout=0):
+                release.set()
+                time.sleep(0.5)
+
+        holder = threading.Thread(target=hold_briefly)
+        holder.start()
+        release.wait(5)
+        waited = cli("apply", SEED, "--target", demo_url, "--yes", "--lock-timeout", "10")
+        holder.join(10)
+    assert waited.exit_code == 0, waited.output
+
+
+def _spawn(program: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(program)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_crashed_holder_does_not_lock_the_target_forever(cli: Cli, demo_url: str) -> None:
+    holder = _spawn(
+        f"""
+        import time
+        from crmconf.targets.sandbox.lock import held
+        from crmconf.targets.sandbox.target import SandboxTarget
+        target = SandboxTarget.open({demo_url!r})
+        with held(target.engine, holder="crashing", command="apply", timeout=0):
+            print("held", flush=True)
+            time.sleep(60)
+        """
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert "locked by crashing" in cli("apply", SEED, "--target", demo_url, "--yes").output
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(10)
+
+    result = cli("apply", SEED, "--target", demo_url, "--yes")
+    assert result.exit_code == 0, result.output
+
+
+def test_sigkill_in_the_middle_of_an_apply_leaves_the_data_as_before(
+    cli: Cli, demo_url: str
+) -> None:
+    before = _data(demo_url)
+    applying = _spawn(
+        f"""
+        import time
+        from sqlalchemy import event
+        import crmconf
+        from crmconf.targets.sandbox.target import SandboxTarget
+        target = SandboxTarget.open({demo_url!r})
+        writes = []
+
+        def slow(connection, cursor, statement, parameters, context, many):
+            if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+                writes.append(statement)
+                if len(writes) == 8:
+                    print("midway", flush=True)
+                    time.sleep(60)
+
+        event.listen(target.engine, "before_cursor_execute", slow)
+        crmconf.apply(crmconf.plan(crmconf.load({str(SEED)!r}), target), target)
+        """
+    )
+    try:
+        assert applying.stdout is not None and applying.stdout.readline().strip() == "midway"
+    finally:
+        os.kill(applying.pid, signal.SIGKILL)
+        applying.wait(10)
+
+    path = demo_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert _data(demo_url) == before
+    result = cli("apply", SEED, "--target", demo_url, "--yes")
+    assert result.exit_code == 0, result.output
+    assert cli("plan", SEED, "--target", demo_url, "--detailed-exitcode").exit_code == 0
+
+
+def test_a_version_1_sandbox_is_upgraded_in_place(demo_url: str) -> None:
+    path = demo_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP TABLE crmconf_history")
+        connection.execute("DROP TABLE crmconf_lock")
+        connection.execute("UPDATE crmconf_meta SET value = '1' WHERE key = 'schema_version'")
+    with SandboxTarget.open(demo_url) as target:
+        assert target.history() == []
+    with sqlite3.connect(path) as connection:
+        version = connection.execute("SELECT value FROM crmconf_meta").fetchone()
+    assert version == ("2",)
+
+
+@pytest.mark.parametrize("version", ["3", "banana"])
+def test_a_sandbox_of_an_unknown_schema_version_is_refused(
+    cli: Cli, demo_url: str, version: str
+) -> None:
+    path = demo_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "UPDATE crmconf_meta SET value = ? WHERE key = 'schema_version'", (version,)
+        )
+    result = cli("plan", SEED, "--target", demo_url)
+    assert result.exit_code == 1
+    assert f"has sandbox schema version {version}" in result.output
