@@ -26,13 +26,36 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Every SQL-target test runs on SQLite and on PostgreSQL: scripts/postgres.sh starts a private
+# server on 127.0.0.1 for the run (as root installing Debian's postgresql first if missing),
+# exports CRMCONF_TEST_POSTGRES_URL and stops it after; a URL already in that variable is used
+# instead. Without PostgreSQL and without root, the PostgreSQL tests are skipped, saying why.
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -q
+	bash scripts/postgres.sh run $(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
 
 schema: $(STAMP)
 	$(BIN)/crmconf schema -o schemas/crmconf.schema.json
+	$(BIN)/crmconf schema --overlay -o schemas/crmconf-overlay.schema.json
 
 clean:
 	rm -rf $(VENV) .crmconf .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks (never part of `make test`): see benchmarks/README.md. octoDNS goes into the
+# venv; matplotlib (with numpy) beside it, because deepdiff imports numpy when it can,
+# which would add ~45 ms and ~20 MB to every measured crmconf run.
+BENCH_PLOTTING := benchmarks/.work/plotting
+.PHONY: bench
+$(BENCH_PLOTTING)/.installed: | $(STAMP)
+	$(BIN)/pip install --quiet --target $(BENCH_PLOTTING) matplotlib
+	touch $@
+bench: $(STAMP) $(BENCH_PLOTTING)/.installed
+	$(BIN)/pip install --quiet octodns
+	$(BIN)/python benchmarks/run.py
+
+# Long property and fuzz runs (never part of `make test`): ≥ 500 examples per property,
+# each loader fuzz target for CRMCONF_FUZZ_SECONDS (default 30) per sandbox backend.
+.PHONY: fuzz
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_properties.py tests/test_fuzz_loader.py

@@ -16,7 +16,7 @@ from crmconf.planning.changes import Plan
 from crmconf.planning.impact import Impact, pipeline_impact
 from crmconf.planning.planner import kinds_to_read
 from crmconf.planning.planner import plan as plan_changes
-from crmconf.targets import open_target
+from crmconf.targets import STATE_VARIABLE, open_target
 from crmconf.targets.base import Target
 from crmconf.targets.visibility import without_unreadable
 
@@ -46,8 +46,19 @@ def plan(
 
 
 def apply(plan: Plan, target: Target) -> None:
-    """Carry out a plan on the target (one transaction on SQL targets)."""
-    if not plan.empty:
+    """Carry out a plan on the target (one transaction on SQL targets).
+
+    With $CRMCONF_STATE set, a target keeping no history of its own (24SevenOffice) is
+    applied under that state backend's lock and the apply recorded in its history
+    (crmconf.state_backend)."""
+    if plan.empty:
+        return
+    if not os.environ.get(STATE_VARIABLE):
+        target.apply(plan)
+        return
+    from crmconf.state_backend import coordinated  # loads SQLAlchemy only when asked for
+
+    with coordinated(target, plan):
         target.apply(plan)
 
 

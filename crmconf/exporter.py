@@ -20,6 +20,7 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    value = value.replace("${", "$${")  # loading substitutes variables: `$${` reads as `${`
     style = '"' if needs_quotes(value) else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 

@@ -1,9 +1,17 @@
-"""Shared fixtures: real SQLite sandboxes in temporary folders, real YAML files, the CLI."""
+"""Shared fixtures: real sandboxes (SQLite and PostgreSQL), real YAML files, the CLI.
+
+Every test using `sandbox_url` (or `demo_url`, `demo_target`) runs once per backend:
+`[sqlite]` in a temporary folder, `[postgresql]` in a fresh database of its own (see
+tests/postgres.py for where the server comes from). A test that needs SQLite itself —
+reads the file with the sqlite3 module, its bytes or permissions — is marked
+`@pytest.mark.sqlite_only(reason=...)` and runs on SQLite alone.
+"""
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -12,20 +20,77 @@ from click.testing import CliRunner, Result
 from crmconf.cli import main
 from crmconf.targets.sandbox.admin import init_sandbox
 from crmconf.targets.sandbox.target import SandboxTarget
+from tests import postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "examples" / "seed.yaml"
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only(reason): needs SQLite itself (the file, the sqlite3 module); "
+        "runs on SQLite alone",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("sqlite_only")
+    if marker is not None and not marker.kwargs.get("reason"):
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: sqlite_only needs a reason=")
+    metafunc.parametrize("backend", ["sqlite"] if marker else BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def sandbox_url(tmp_path: Path) -> str:
-    """An empty sandbox CRM (created on first use) in a temporary folder."""
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database the sandbox of this test runs on: "sqlite" or "postgresql"."""
+    if hasattr(request, "param"):
+        return str(request.param)
+    if request.node.get_closest_marker("sqlite_only") is None:
+        pytest.fail(
+            f"{request.node.nodeid} asks for a sandbox only at run time, so it cannot run on "
+            "every backend: take the fixture as an argument, or mark the test sqlite_only",
+            pytrace=False,
+        )
+    return "sqlite"
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[postgres.Databases]:
+    """The PostgreSQL server of this session (skips, or in CI fails, when there is none)."""
+    with ExitStack() as stack:
+        databases = postgres.Databases(postgres.find_server(stack))
+        stack.callback(databases.close)
+        yield databases
+
+
+@pytest.fixture
+def postgres_url(postgres_databases: postgres.Databases) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database of its own for one test, dropped afterwards."""
+    with postgres_databases.fresh() as url:
+        yield url
+
+
+@pytest.fixture
+def sandbox_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """An empty sandbox CRM (created on first use): a SQLite file in a temporary folder,
+    or a fresh PostgreSQL database."""
+    if backend == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
     return f"sqlite:///{tmp_path / 'crm.db'}"
 
 
 @pytest.fixture
-def demo_url(sandbox_url: str) -> str:
+def demo_url(sandbox_url: str, backend: str, request: pytest.FixtureRequest) -> str:
     """A sandbox filled with the demo company."""
+    if backend == "postgresql":  # a copy of one loaded per session: the same, but faster
+        request.getfixturevalue("postgres_databases").demo_copy(sandbox_url)
+        return sandbox_url
     init_sandbox(sandbox_url, demo=True)
     return sandbox_url
 

@@ -94,6 +94,7 @@ def test_validate_exits_0_when_valid_and_1_when_not(cli: Cli, write_config: Writ
 # Apply asks first
 
 
+@pytest.mark.sqlite_only(reason="compares sqlite3 dumps of the file")
 @pytest.mark.parametrize("answer", [None, "y\n"], ids=["no input", "typed yes"])
 def test_apply_without_yes_and_without_a_terminal_refuses_and_writes_nothing(
     cli: Cli, demo_url: str, answer: str | None
@@ -296,6 +297,7 @@ def test_crmconf_target_variable_is_honoured(
     assert not (elsewhere / ".crmconf").exists()
 
 
+@pytest.mark.sqlite_only(reason="names a second SQLite file next to the first")
 def test_target_option_wins_over_the_variable(
     cli: Cli, write_config: WriteConfig, demo_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,7 +29,7 @@ from crmconf.errors import ConfigError
 from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
 from crmconf.model.state import State
 from tests.conftest import ROOT, SEED
-from tests.strategies import configurations, profile, shuffled
+from tests.strategies import as_written, configurations, profile, shuffled
 
 Cli = Callable[..., Result]
 FIXTURES = sorted((ROOT / "tests" / "fmt_fixtures").glob("*.yaml"))
@@ -159,7 +159,7 @@ def test_any_configuration_keeps_its_meaning_and_comments(
     rng = data.draw(st.randoms(use_true_random=False))
     flow = data.draw(st.sampled_from([None, False]), label="default_flow_style")
     text = yaml.dump(
-        shuffled(document, rng),
+        as_written(shuffled(document, rng)),
         Dumper=_PlainDumper,
         allow_unicode=True,
         sort_keys=False,

@@ -20,6 +20,7 @@ from crmconf.errors import PlanError
 from crmconf.planning.changes import Action, Change, Plan
 from crmconf.targets.sandbox.admin import init_sandbox
 from crmconf.targets.sandbox.target import SandboxTarget
+from tests import postgres
 from tests.conftest import ROOT
 
 WriteConfig = Callable[..., Path]
@@ -47,6 +48,8 @@ def _stages_yaml(stages: list[tuple[str, int, str]], extra: str = "") -> str:
 
 def _sql(url: str, query: str, *parameters: Any) -> list[tuple[Any, ...]]:
     """Rows of a query on the sandbox file, read-only and without crmconf."""
+    if url.startswith("postgresql"):
+        return postgres.rows(url, query, *parameters)
     path = url.removeprefix("sqlite:///")
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
         return connection.execute(query, parameters).fetchall()
@@ -54,6 +57,9 @@ def _sql(url: str, query: str, *parameters: Any) -> list[tuple[Any, ...]]:
 
 def _tables(url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every table of the CRM (not crmconf's own bookkeeping) with its rows, in a stable order."""
+    if url.startswith("postgresql"):
+        everything = postgres.tables(url).items()
+        return {name: sorted(rows, key=repr) for name, rows in everything if "crmconf_" not in name}
     names = [row[0] for row in _sql(url, "SELECT name FROM sqlite_master WHERE type = 'table'")]
     crm = [name for name in names if not name.startswith("crmconf_")]
     return {name: sorted(_sql(url, f'SELECT * FROM "{name}"'), key=repr) for name in crm}

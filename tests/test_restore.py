@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from click.testing import Result
 
+from tests import postgres
+
 Cli = Callable[..., Result]
 Write = Callable[..., Path]
 
@@ -22,6 +24,8 @@ NOT_ACTIVATED = (
 
 
 def _sql(url: str, query: str, *parameters: Any) -> list[tuple[Any, ...]]:
+    if url.startswith("postgresql"):
+        return postgres.rows(url, query, *parameters)
     with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection:
         return connection.execute(query, parameters).fetchall()
 

@@ -23,6 +23,8 @@ Cli = Callable[..., Result]
 # delete it, drift reports it.
 WITHOUT_A_USED_INDUSTRY = "crmconf: 1\nindustries: [Bygg, Turism]\n"
 
+pytestmark = pytest.mark.sqlite_only(reason="compares the SQLite file's bytes before and after")
+
 
 @contextmanager
 def _unchanged(url: str) -> Iterator[None]:

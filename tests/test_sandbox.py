@@ -112,6 +112,7 @@ def _failing_write(engine: Engine | type[Engine], number: int) -> Iterator[list[
 # Plans never write
 
 
+@pytest.mark.sqlite_only(reason="compares the SQLite file's bytes and sqlite3 dump")
 @pytest.mark.parametrize(
     "arguments",
     [(), ("--format", "json"), ("--detailed-exitcode",), ("--strict",)],
@@ -127,6 +128,7 @@ def test_plan_never_writes(cli: Cli, demo_url: str, arguments: tuple[str, ...]) 
     assert _snapshot(demo_url) == before
 
 
+@pytest.mark.sqlite_only(reason="compares the SQLite file's bytes and sqlite3 dump")
 def test_refused_plan_and_export_and_validate_never_write(
     cli: Cli, write_config: WriteConfig, demo_url: str
 ) -> None:
@@ -147,6 +149,7 @@ def test_refused_plan_and_export_and_validate_never_write(
 # Applies are all or nothing
 
 
+@pytest.mark.sqlite_only(reason="copies the SQLite file for every injected failure")
 def test_apply_is_all_or_nothing_whichever_write_fails(demo_url: str, tmp_path: Path) -> None:
     pristine = tmp_path / "pristine.db"
     shutil.copyfile(_file(demo_url), pristine)
@@ -168,6 +171,7 @@ def test_apply_is_all_or_nothing_whichever_write_fails(demo_url: str, tmp_path: 
         assert _dump(url) == before, f"write {number} of {len(writes)} left a partial apply"
 
 
+@pytest.mark.sqlite_only(reason="compares sqlite3 dumps of the file")
 def test_failed_apply_through_the_cli_changes_nothing(cli: Cli, demo_url: str) -> None:
     before = _dump(demo_url)
 
@@ -231,6 +235,7 @@ def test_export_of_the_demo_plans_empty(demo_url: str, tmp_path: Path) -> None:
     _export_replans_empty(demo_url, tmp_path)
 
 
+@pytest.mark.sqlite_only(reason="edits the CRM by hand through sqlite3")
 def test_export_after_changes_plans_empty(
     write_config: WriteConfig, demo_url: str, demo_target: SandboxTarget, tmp_path: Path
 ) -> None:
@@ -265,6 +270,7 @@ def test_export_through_the_cli_plans_empty(
     assert "No changes." in replanned.stdout
 
 
+@pytest.mark.sqlite_only(reason="edits the CRM by hand through sqlite3")
 def test_export_of_a_name_with_surrounding_spaces_plans_empty(
     sandbox_url: str, tmp_path: Path
 ) -> None:
@@ -328,6 +334,7 @@ def test_export_after_arbitrary_applies_plans_empty(
 # Creating the sandbox
 
 
+@pytest.mark.sqlite_only(reason="compares sqlite3 dumps of the file")
 def test_sandbox_init_demo_twice_without_reset_fails_clearly(cli: Cli, sandbox_url: str) -> None:
     first = cli("sandbox", "init", "--demo", "--target", sandbox_url)
     before = _dump(sandbox_url)
@@ -342,6 +349,7 @@ def test_sandbox_init_demo_twice_without_reset_fails_clearly(cli: Cli, sandbox_u
     assert _dump(sandbox_url) == before
 
 
+@pytest.mark.sqlite_only(reason="reads the file through sqlite3")
 def test_sandbox_init_demo_with_reset_starts_anew(
     cli: Cli, write_config: WriteConfig, demo_url: str
 ) -> None:

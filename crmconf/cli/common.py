@@ -133,11 +133,16 @@ def check_safety(
     check_mass_change(plan, limits)
 
 
-def load_config(path: Path, strict: bool) -> Configuration:
+def load_config(
+    path: Path, strict: bool, env: str | None = None, vars_file: Path | None = None
+) -> Configuration:
+    from crmconf.cli.environments import config_variables
+    from crmconf.config.environments import require_environment
     from crmconf.config.loader import load
     from crmconf.errors import ConfigError
 
-    config = load(path)
+    require_environment(path, env)
+    config = load(path, env=env, variables=config_variables(vars_file))
     if strict and config.warnings:
         raise ConfigError(list(config.warnings))
     for warning in config.warnings:

@@ -14,20 +14,32 @@ from crmconf.cli.common import (
     target_option,
     write_atomically,
 )
+from crmconf.cli.environments import environment_options, validate_environments
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @strict_option
+@environment_options
 @reports_errors
-def validate(paths: tuple[Path, ...], strict: bool) -> None:
-    """Check configuration files or directories, each on its own; needs no target."""
+def validate(
+    paths: tuple[Path, ...], strict: bool, env: str | None, vars_file: Path | None
+) -> None:
+    """Check configuration files or directories, each on its own; needs no target.
+
+    A directory split into base/ and envs/ is checked in every environment (the base
+    alone, and with each overlay) unless --env names one.
+    """
+    from crmconf.config.environments import is_layout
     from crmconf.errors import ConfigError, Problem
 
     problems: list[Problem] = []
     for path in paths:
+        if env is None and is_layout(path):
+            problems.extend(validate_environments(path, strict, vars_file))
+            continue
         try:
-            config = load_config(path, strict)
+            config = load_config(path, strict, env, vars_file)
         except ConfigError as error:
             problems.extend(error.problems)
             continue
@@ -57,12 +69,22 @@ def export(target: str | None, output: Path | None) -> None:
 
 @main.command()
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE.")
+@click.option(
+    "--overlay",
+    is_flag=True,
+    help="The schema of an environment's overlay files (envs/NAME/*.yaml) instead.",
+)
 @reports_errors
-def schema(output: Path | None) -> None:
+def schema(output: Path | None, overlay: bool) -> None:
     """Print the JSON Schema of the configuration format."""
     from crmconf.config.schema import schema_text
 
+    text = schema_text()
+    if overlay:
+        from crmconf.config.environments import overlay_schema_text
+
+        text = overlay_schema_text()
     if output is None:
-        click.echo(schema_text(), nl=False)
+        click.echo(text, nl=False)
     else:
-        write_atomically(output, schema_text())
+        write_atomically(output, text)

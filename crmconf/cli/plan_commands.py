@@ -12,7 +12,6 @@ from crmconf.cli.common import (
     EXIT_CHANGES,
     as_writer,
     check_safety,
-    config_argument,
     confirm_or_refuse,
     fail,
     load_config,
@@ -23,12 +22,24 @@ from crmconf.cli.common import (
     write_atomically,
     writer_options,
 )
+from crmconf.cli.environments import environment_options
 from crmconf.cli.only import limit_to, only_option, selected_kinds
+from crmconf.cli.tenant_runs import (
+    SafetyFlags,
+    apply_all,
+    optional_config_argument,
+    plan_all,
+    refuse_single_run_options,
+    require_path,
+    tenant_options,
+)
 
 
 @main.command(name="plan")
-@config_argument
+@optional_config_argument
 @target_option
+@environment_options
+@tenant_options
 @only_option
 @click.option(
     "--format",
@@ -52,8 +63,13 @@ from crmconf.cli.only import limit_to, only_option, selected_kinds
 @strict_option
 @reports_errors
 def plan_command(
-    path: Path,
+    path: Path | None,
     target: str | None,
+    env: str | None,
+    vars_file: Path | None,
+    all_tenants: bool,
+    project: Path | None,
+    parallel: int,
     only: str | None,
     output_format: str,
     detailed_exitcode: bool,
@@ -63,11 +79,34 @@ def plan_command(
     max_change_fraction: float | None,
     strict: bool,
 ) -> None:
-    """Show what applying PATH would change. Never writes to the target."""
+    """Show what applying PATH would change. Never writes to the target.
+
+    With --all: every tenant of the project file, each plan, then a summary.
+    """
     from crmconf.api import impact, plan
     from crmconf.targets import open_target, target_url
 
-    config = limit_to(load_config(path, strict), only)
+    if all_tenants:
+        refuse_single_run_options(
+            path=path,
+            target=target,
+            env=env,
+            vars=vars_file,
+            out=out,
+            format=output_format != "text",
+        )
+        safety = SafetyFlags(allow_mass_change, max_deletes, max_change_fraction)
+        code = plan_all(
+            project,
+            parallel,
+            only=only,
+            strict=strict,
+            safety=safety,
+            detailed_exitcode=detailed_exitcode,
+        )
+        sys.exit(code)
+    path = require_path(path)
+    config = limit_to(load_config(path, strict, env, vars_file), only)
     with open_target(target_url(target)) as crm:
         result = plan(config, crm)
         pipeline_change = impact(result, crm)  # None where the target hides its opportunities
@@ -101,8 +140,10 @@ def plan_command(
 
 
 @main.command()
-@config_argument
+@optional_config_argument
 @target_option
+@environment_options
+@tenant_options
 @only_option
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
 @click.option(
@@ -115,8 +156,13 @@ def plan_command(
 @strict_option
 @reports_errors
 def apply(
-    path: Path,
+    path: Path | None,
     target: str | None,
+    env: str | None,
+    vars_file: Path | None,
+    all_tenants: bool,
+    project: Path | None,
+    parallel: int,
     only: str | None,
     yes: bool,
     require_complete: bool,
@@ -130,6 +176,7 @@ def apply(
     """Apply PATH (a configuration, or a plan saved with 'plan -o'): show, ask, apply.
 
     The apply is all or nothing, and refused when the target changed since the plan.
+    With --all: every tenant of the project file; all plans are shown, then asked once.
     """
     from crmconf.api import apply as apply_plan
     from crmconf.api import plan
@@ -138,8 +185,26 @@ def apply(
     from crmconf.planning.saved import is_saved_plan, load_saved, refuse_if_config_changed
     from crmconf.targets import open_target, target_url
 
+    if all_tenants:
+        refuse_single_run_options(path=path, target=target, env=env, vars=vars_file)
+        safety = SafetyFlags(allow_mass_change, max_deletes, max_change_fraction)
+        code = apply_all(
+            project,
+            parallel,
+            only=only,
+            strict=strict,
+            safety=safety,
+            yes=yes,
+            require_complete=require_complete,
+            actor=actor,
+            lock_timeout=lock_timeout,
+        )
+        sys.exit(code)
+    path = require_path(path)
     config = None
     if is_saved_plan(path):
+        if env is not None or vars_file is not None:
+            fail(f"{path} is a saved plan: pass --env and --vars to 'crmconf plan', which made it")
         if only is not None:
             fail(f"{path} is a saved plan: pass --only to 'crmconf plan', which made it")
         saved = load_saved(path)
@@ -149,7 +214,7 @@ def apply(
         url, result, limits = saved.target, saved.plan, saved.limits
         allow_mass_change = allow_mass_change or saved.allow_mass_change
     else:
-        config = limit_to(load_config(path, strict), only)
+        config = limit_to(load_config(path, strict, env, vars_file), only)
         url, result, limits = target_url(target), None, config.limits
     with as_writer(open_target(url), actor, lock_timeout) as crm:
         if config is not None:

@@ -20,6 +20,7 @@ from crmconf.cli.common import (
     strict_option,
     target_option,
 )
+from crmconf.cli.environments import environment_options
 from crmconf.cli.only import limit_to, only_option, selected_kinds
 
 DRIFT_MARKER = "<!-- crmconf-drift -->"
@@ -28,6 +29,7 @@ DRIFT_MARKER = "<!-- crmconf-drift -->"
 @main.command()
 @config_argument
 @target_option
+@environment_options
 @only_option
 @click.option(
     "--format",
@@ -39,7 +41,13 @@ DRIFT_MARKER = "<!-- crmconf-drift -->"
 @strict_option
 @reports_errors
 def drift(
-    path: Path, target: str | None, only: str | None, output_format: str, strict: bool
+    path: Path,
+    target: str | None,
+    env: str | None,
+    vars_file: Path | None,
+    only: str | None,
+    output_format: str,
+    strict: bool,
 ) -> None:
     """Compare the target with PATH: exit 0 when they agree, 2 on drift, 1 on error.
 
@@ -49,7 +57,7 @@ def drift(
     from crmconf.api import plan
     from crmconf.targets import open_target, target_url
 
-    config = limit_to(load_config(path, strict), only)
+    config = limit_to(load_config(path, strict, env, vars_file), only)
     with open_target(target_url(target)) as crm:
         result = plan(config, crm, refuse_orphans=False)
     if output_format == "json":

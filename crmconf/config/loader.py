@@ -11,7 +11,7 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
 from typing import Any, get_args, get_origin
@@ -20,11 +20,13 @@ from pydantic import BaseModel, ValidationError
 
 from crmconf.config.document import FORMAT_VERSION, document_model
 from crmconf.config.rules import check_configuration
+from crmconf.config.variables import substitute, with_flow_hint
 from crmconf.config.yaml_source import MAX_FILE_BYTES, SourceDocument, parse, read_text
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.kinds import ALL_KINDS
 from crmconf.model.configuration import Configuration, Limits
 from crmconf.model.kind import Kind, Path, Record, section_value
+from crmconf.model.names import NAME_PATTERN
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -38,19 +40,59 @@ class _Section:
     """Whether this is the kind's list under `removed:`."""
 
 
-def load(path: str | os.PathLike[str]) -> Configuration:
-    """Load, validate and merge a configuration file or a directory of them."""
-    files = configuration_files(FilePath(path))
+def load(
+    path: str | os.PathLike[str],
+    *,
+    env: str | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> Configuration:
+    """Load, validate and merge a configuration file or a directory of them.
+
+    A directory holding `base/` is an environment layout: `env` names the overlay
+    `envs/NAME/` merged onto the base (None: the base alone). `${NAME}` in values is
+    replaced from `variables`, by default the process environment.
+    """
+    root = FilePath(path)
+    values = os.environ if variables is None else variables
+    if env is not None or (root / "base").is_dir():
+        from crmconf.config.environments import load_environment  # it builds on this module
+
+        return load_environment(root, env, values)
+    files = configuration_files(root)
+    digest, sources = read_sources(files, values)
+    return build_configuration(sources, files, digest)
+
+
+def read_sources(
+    files: Iterable[FilePath], variables: Mapping[str, str]
+) -> tuple[str, list[SourceDocument | ConfigError]]:
+    """The digest of the files, and each parsed with its variables substituted (or its error)."""
     digest = hashlib.sha256()
-    sections: list[_Section] = []
-    problems: list[Problem] = []
-    safety: list[tuple[BaseModel, Location]] = []
-    prune: list[tuple[dict[str, bool], Location]] = []
+    sources: list[SourceDocument | ConfigError] = []
     for file in files:
         data = _read_bytes(file)
         digest.update(str(file.name).encode() + b"\0" + data + b"\0")
         try:
-            source = parse(str(file), read_text(str(file), data))
+            text = read_text(str(file), data)
+            sources.append(substitute(parse(str(file), text), text, variables))
+        except ConfigError as error:
+            sources.append(with_flow_hint(error, data))
+    return digest.hexdigest(), sources
+
+
+def build_configuration(
+    sources: Iterable[SourceDocument | ConfigError], files: Iterable[FilePath], digest: str
+) -> Configuration:
+    """Validate parsed files and merge them into one configuration, reporting every problem."""
+    sections: list[_Section] = []
+    problems: list[Problem] = []
+    safety: list[tuple[BaseModel, Location]] = []
+    prune: list[tuple[dict[str, bool], Location]] = []
+    for source in sources:
+        if isinstance(source, ConfigError):
+            problems.extend(source.problems)
+            continue
+        try:
             document = _validate(source)
             sections.extend(_sections(source, document))
             if getattr(document, "prune", None) is not None:
@@ -69,7 +111,7 @@ def load(path: str | os.PathLike[str]) -> Configuration:
         merged,
         removals,
         tuple(str(file) for file in files),
-        digest.hexdigest(),
+        digest,
         tuple(warnings),
         limits,
         _prune(prune),
@@ -271,6 +313,13 @@ def _problem(source: SourceDocument, model: type[BaseModel], detail: Any) -> Pro
             where,
             f"this crmconf reads format version {FORMAT_VERSION}: "
             f"write 'crmconf: {FORMAT_VERSION}'",
+        )
+    if kind == "string_pattern_mismatch" and detail.get("ctx", {}).get("pattern") == NAME_PATTERN:
+        return Problem(
+            f"{dotted}: {given!r} is not a usable name",
+            where,
+            "a name needs a visible character; control characters, NEL and line "
+            "separators are not allowed",
         )
     if kind in ("tuple_type", "list_type") and given is None:
         return Problem(

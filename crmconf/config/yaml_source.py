@@ -48,6 +48,7 @@ _YAML12 = (
 )
 _OCTAL_11 = re.compile(r"[-+]?0[0-9]+")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FOLDED = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 
 
 def _yaml12_type(text: str) -> str:
@@ -439,8 +440,12 @@ class _RecursiveAlias(Exception):
 
 
 def needs_quotes(text: str) -> bool:
-    """Whether a string written plain would be read as something else by YAML 1.1 or 1.2."""
-    if _yaml12_type(text) != "str":
+    """Whether a string written plain would be read as something else by YAML 1.1 or 1.2.
+
+    Control characters, NEL and line/paragraph separators need double quotes too: only
+    there are they escaped rather than folded into spaces.
+    """
+    if _yaml12_type(text) != "str" or _FOLDED.search(text):
         return True
     resolved = _Loader.yaml_implicit_resolvers.get(text[:1], []) if text else []
     return any(regexp.match(text) for _tag, regexp in resolved)

@@ -14,12 +14,18 @@ NAME_MAX_LENGTH = 100
 """Longest accepted name: longer than any label the CRM's admin pages show in full."""
 
 # At least one visible character and no control characters (tabs, newlines, NUL).
-_NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f\u200b-\u200d\u2060\ufeff][^\x00-\x1f\x7f]*$"
+# At least one visible character; no control characters (C0, DEL, C1 such as NEL) and no
+# line or paragraph separators, which YAML readers fold into spaces.
+NAME_PATTERN = (
+    r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*"
+    r"[^\s\x00-\x1f\x7f-\x9f\u200b-\u200d\u2028\u2029\u2060\ufeff]"
+    r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+)
 
 Name = Annotated[
     str,
     Strict(),
-    StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH, pattern=_NAME_PATTERN),
+    StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH, pattern=NAME_PATTERN),
     AfterValidator(str.strip),
 ]
 """A setting's name as written in the configuration; surrounding whitespace is trimmed."""

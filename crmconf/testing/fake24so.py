@@ -144,6 +144,9 @@ class FakeTwentyFour:
         self._sessions: dict[str, Session] = {}
         self._rules: list[_Rule] = []
         self._calls: list[CallRecord] = []
+        self._in_flight = 0
+        self.most_in_flight = 0
+        """The most requests the fake was answering at one time: shows reads overlap."""
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -306,6 +309,16 @@ class FakeTwentyFour:
     def reset_calls(self) -> None:
         with self._lock:
             self._calls.clear()
+            self.most_in_flight = 0
+
+    def _entering(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self._in_flight)
+
+    def _leaving(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     # ---- request handling ----------------------------------------------------------------
 
@@ -492,7 +505,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length)
         headers = {k.lower(): v for k, v in self.headers.items()}
-        reply = self.server.fake._handle(self.path, headers, body)
+        fake = self.server.fake
+        fake._entering()
+        try:
+            reply = fake._handle(self.path, headers, body)
+        finally:
+            fake._leaving()
         if reply.drop:
             self.close_connection = True  # no status line at all: the client sees a reset
             return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -201,9 +200,7 @@ def test_an_unmanaged_or_unreadable_kind_reads_nothing(
     assert fake.calls == []
 
 
-def test_kinds_are_read_concurrently_in_about_one_round_trip(
-    fake: FakeTwentyFour, target: TwentyFourTarget
-) -> None:
+def test_kinds_are_read_concurrently(fake: FakeTwentyFour, target: TwentyFourTarget) -> None:
     kinds = [CATEGORIES, GROUPS, INDUSTRIES, STATUS_TYPES, STAGES]
     target.read(kinds)  # logs each worker's client in (building a zeep client costs CPU)
     # One client, hence one session, per worker thread: no session serves two threads.
@@ -214,13 +211,13 @@ def test_kinds_are_read_concurrently_in_about_one_round_trip(
     for operation in {call.operation for call in reads}:
         fake.inject_latency(latency, count=None, operation=operation)
 
-    started = time.perf_counter()
     state = target.read(kinds)
-    elapsed = time.perf_counter() - started
 
     assert set(state.items) == {CATEGORIES.name, GROUPS.name, INDUSTRIES.name, STATUS_TYPES.name}
-    assert fake.count() == 6 and fake.count("Login") == 0  # one after another: 6 x 0.3 s
-    assert elapsed < 2 * latency, f"{elapsed:.2f}s"
+    assert fake.count() == 6 and fake.count("Login") == 0
+    # All six were being answered at once: the read costs one round trip of wall time
+    # (measured as wall time in benchmarks/, not here).
+    assert fake.most_in_flight == 6
 
 
 def test_a_failing_read_reports_the_error(fake: FakeTwentyFour, target: TwentyFourTarget) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, select
 from sqlalchemy.sql import ColumnElement
 
+from crmconf.postgres import advance_sequence
 from crmconf.targets.sandbox import schema
 
 Key = dict[str, Any]
@@ -45,6 +46,8 @@ class Journal:
             for index, column in enumerate(table.primary_key.columns)
         }
         self.entries.append({"op": "insert", "table": table.name, "key": key})
+        if table.autoincrement_column is not None and table.autoincrement_column.name in values:
+            advance_sequence(self.connection, table)  # a rollback putting a row back
         return inserted[0]
 
     def update(self, table: Table, where: ColumnElement[bool], values: Mapping[str, Any]) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from crmconf.errors import TargetError
 from crmconf.targets.sandbox import schema
+from crmconf.targets.sandbox.advisory import held_by_session
 from crmconf.targets.sandbox.history import now
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,11 @@ def _try_acquire(engine: Engine, holder: str, command: str) -> str | None:
 @contextmanager
 def held(engine: Engine, *, holder: str, command: str, timeout: float) -> Iterator[None]:
     """Hold the target's lock for the block; wait up to `timeout` seconds for it."""
+    if engine.dialect.name == "postgresql":
+        # Held by a session there: a crashed holder's lock ends with its connection.
+        with held_by_session(engine, holder=holder, command=command, timeout=timeout):
+            yield
+        return
     deadline = time.monotonic() + max(timeout, 0)
     while True:
         try:

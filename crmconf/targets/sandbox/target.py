@@ -27,6 +27,7 @@ from crmconf.model.state import ExistingItem, State, Usage, fingerprint
 from crmconf.planning.changes import Action, Capability, Change, Plan
 from crmconf.planning.render.json import plan_document
 from crmconf.planning.render.text import summary_line
+from crmconf.postgres import with_driver
 from crmconf.targets.base import Capabilities, Target
 from crmconf.targets.sandbox import history, schema
 from crmconf.targets.sandbox.customers import read_deleted, restore_deleted
@@ -44,6 +45,13 @@ class SandboxTarget(Target):
     def __init__(self, engine: Engine, url: str) -> None:
         self.engine = engine
         self.url = url
+        # Reads of several statements see one snapshot: PostgreSQL's default isolation
+        # would let an apply committing in between tear them.
+        self.reader = (
+            engine.execution_options(isolation_level="REPEATABLE READ")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
 
     @classmethod
     def open(cls, url: str, create: bool = True) -> SandboxTarget:
@@ -54,7 +62,7 @@ class SandboxTarget(Target):
             raise TargetError(f"not a database URL: {url!r}") from None
         safe_url = parsed.render_as_string(hide_password=True)
         try:
-            engine = create_engine(parsed)
+            engine = create_engine(with_driver(parsed))
         except ArgumentError as error:  # includes an unknown dialect or driver
             raise TargetError(f"cannot open {safe_url}: {error}") from None
         except ImportError as error:
@@ -110,7 +118,7 @@ class SandboxTarget(Target):
 
     def read(self, kinds: Iterable[Kind]) -> State:
         try:
-            with self.engine.connect() as connection:
+            with self.reader.connect() as connection:
                 return _read_state(connection, kinds)
         except SQLAlchemyError as error:
             raise TargetError(f"cannot read {self.url}: {_reason(error)}") from None
@@ -148,7 +156,7 @@ class SandboxTarget(Target):
 
     def history(self) -> list[history.HistoryEntry]:
         """Applies, moves and rollbacks recorded in this sandbox, newest first."""
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return history.entries(connection)
 
     def rollback(self, entry_id: int, cascade: bool = False) -> list[tuple[int, int]]:
@@ -196,7 +204,7 @@ class SandboxTarget(Target):
     def pipeline(self) -> Pipeline:
         """Every opportunity summed per stage and owner. Never writes."""
         try:
-            with self.engine.connect() as connection:
+            with self.reader.connect() as connection:
                 return read_pipeline(connection)
         except SQLAlchemyError as error:
             raise TargetError(f"cannot read {self.url}: {_reason(error)}") from None
@@ -204,7 +212,7 @@ class SandboxTarget(Target):
     def deleted_customers(self, ids: Iterable[int] | None = None) -> tuple[DeletedCustomer, ...]:
         """The deleted customers (with `ids`: exactly those, else RestoreError). Never writes."""
         try:
-            with self.engine.connect() as connection:
+            with self.reader.connect() as connection:
                 return read_deleted(connection, ids)
         except SQLAlchemyError as error:
             raise TargetError(f"cannot read {self.url}: {_reason(error)}") from None
@@ -301,9 +309,9 @@ def _read_kind(connection: Connection, kind: Kind) -> tuple[ExistingItem, ...]:
     members = _members(connection) if spec.members else {}
     items = []
     for row in rows:
-        fields: dict[str, Any] = {
-            field: _column_value(row[column]) for field, column in spec.columns.items()
-        }
+        fields: dict[str, Any] = {field: row[column] for field, column in spec.columns.items()}
+        if "type" in fields:
+            fields["type"] = _group_type(fields["type"])
         for field, column in spec.references.items():
             fields[field] = names[field].get(row[column]) if row[column] is not None else None
         if spec.members:
@@ -320,9 +328,10 @@ def _read_kind(connection: Connection, kind: Kind) -> tuple[ExistingItem, ...]:
     return tuple(items)
 
 
-def _column_value(value: Any) -> Any:
+def _group_type(value: Any) -> Any:
     # A group type the vendor left undocumented is a whole number, kept in a text column.
-    return int(value) if isinstance(value, str) and value.isdigit() else value
+    digits = isinstance(value, str) and value.isascii() and value.isdigit()
+    return int(value) if digits else value
 
 
 def _reference_names(

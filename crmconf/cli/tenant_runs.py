@@ -1,0 +1,354 @@
+"""`crmconf plan --all` and `crmconf apply --all`: every tenant of the project file at once.
+
+Each tenant is planned (and applied) on its own, at most --parallel at a time; one
+tenant's failure is reported in its place and never stops the others. The report is
+each tenant's plan in the project file's order, then a summary table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from crmconf.cli.common import EXIT_CHANGES, as_writer, check_safety, confirm_or_refuse, fail
+
+if TYPE_CHECKING:
+    from crmconf.errors import Problem
+    from crmconf.model.configuration import Configuration
+    from crmconf.planning.changes import Plan
+    from crmconf.tenants import Outcome, Project, Tenant
+
+EXIT_FAILED = 1
+_DASH = "–"
+_ERROR_WIDTH = 70
+
+
+def tenant_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--all, --project and --parallel, for plan and apply."""
+    options = (
+        click.option(
+            "--all",
+            "all_tenants",
+            is_flag=True,
+            help="Every tenant of the project file (then PATH is not given).",
+        ),
+        click.option(
+            "--project",
+            type=click.Path(path_type=Path, dir_okay=False),
+            metavar="FILE",
+            help="The project file naming the tenants (default: ./crmconf.yaml).",
+        ),
+        click.option(
+            "--parallel",
+            type=click.IntRange(min=1),
+            default=4,
+            show_default=True,
+            metavar="N",
+            help="With --all: tenants worked on at the same time.",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+optional_config_argument = click.argument("path", required=False, type=click.Path(path_type=Path))
+
+
+def require_path(path: Path | None) -> Path:
+    """PATH is optional only because --all replaces it."""
+    if path is None:
+        fail("give the configuration PATH, or --all for every tenant of crmconf.yaml")
+    return path
+
+
+def refuse_single_run_options(**given: object) -> None:
+    """Options that name one configuration or target make no sense with --all."""
+    named = [f"--{name.replace('_', '-')}" for name, value in given.items() if value]
+    if named:
+        fail(
+            f"{', '.join(named)} cannot be used with --all: crmconf.yaml names each tenant's "
+            "configuration, environment, variables and target, and --all prints text plans"
+        )
+
+
+@dataclass(frozen=True)
+class SafetyFlags:
+    allow_mass_change: bool
+    max_deletes: int | None
+    max_change_fraction: float | None
+
+
+@dataclass(frozen=True)
+class TenantPlan:
+    plan: Plan
+    warnings: tuple[Problem, ...]
+
+
+def plan_all(
+    project_file: Path | None,
+    parallel: int,
+    *,
+    only: str | None,
+    strict: bool,
+    safety: SafetyFlags,
+    detailed_exitcode: bool,
+) -> int:
+    """Plan every tenant; the exit status: 1 if any failed, else 2 (with
+    --detailed-exitcode) if any has changes, else 0."""
+    project = _project(project_file)
+    outcomes = _plan_tenants(project, parallel, only, strict, safety, require_complete=False)
+    for outcome in outcomes:
+        _section(outcome.tenant)
+        click.echo(_plan_report(outcome), nl=False)
+    click.echo("")
+    click.echo(_summary(outcomes, {}))
+    if any(outcome.error is not None for outcome in outcomes):
+        return EXIT_FAILED
+    changed = any(
+        outcome.result is not None and not outcome.result.plan.empty for outcome in outcomes
+    )
+    return EXIT_CHANGES if detailed_exitcode and changed else 0
+
+
+def apply_all(
+    project_file: Path | None,
+    parallel: int,
+    *,
+    only: str | None,
+    strict: bool,
+    safety: SafetyFlags,
+    yes: bool,
+    require_complete: bool,
+    actor: str | None,
+    lock_timeout: float,
+) -> int:
+    """Plan every tenant, show every plan, ask once, apply those with changes; exit 1 if
+    any tenant failed."""
+    from crmconf.api import apply as apply_plan
+    from crmconf.tenants import open_tenant_target, run_all
+
+    project = _project(project_file)
+    planned = _plan_tenants(project, parallel, only, strict, safety, require_complete)
+    for outcome in planned:
+        _section(outcome.tenant)
+        click.echo(_plan_report(outcome), nl=False)
+    click.echo("")
+    click.echo(_summary(planned, {}))
+    plans = {
+        outcome.tenant.name: outcome.result.plan
+        for outcome in planned
+        if outcome.result is not None and not outcome.result.plan.empty
+    }
+    failed = sum(outcome.error is not None for outcome in planned)
+    if not plans:
+        click.echo("\nNothing to apply.")
+        return EXIT_FAILED if failed else 0
+    skipped = f" ({failed} failed to plan and are left alone)" if failed else ""
+    confirm_or_refuse(f"\nApply the changes to {_tenants(len(plans))}{skipped}?", yes)
+
+    def apply_one(tenant: Tenant) -> None:
+        target = open_tenant_target(tenant, os.environ)
+        with as_writer(target, actor, lock_timeout) as crm:
+            apply_plan(plans[tenant.name], crm)
+
+    chosen = [tenant for tenant in project.tenants if tenant.name in plans]
+    from crmconf.cli.progress import TenantProgress
+
+    click.echo(
+        f"Applying {_tenants(len(chosen))}, {min(parallel, len(chosen))} at a time.", err=True
+    )
+    with TenantProgress(chosen, "applying") as progress:
+        applied = run_all(
+            chosen,
+            apply_one,
+            parallel=parallel,
+            started=progress.started,
+            finished=lambda outcome: progress.finished(outcome.tenant, _applied_status(outcome)),
+        )
+    for done in applied:
+        _section(done.tenant)
+        click.echo(_apply_report(done, plans[done.tenant.name]), nl=False)
+    click.echo("")
+    click.echo(_summary(planned, {done.tenant.name: done for done in applied}))
+    failed += sum(done.error is not None for done in applied)
+    return EXIT_FAILED if failed else 0
+
+
+def _project(project_file: Path | None) -> Project:
+    from crmconf.tenants import load_project
+    from crmconf.tenants.project import PROJECT_FILE
+
+    return load_project(project_file or Path(PROJECT_FILE))
+
+
+def _plan_tenants(
+    project: Project,
+    parallel: int,
+    only: str | None,
+    strict: bool,
+    safety: SafetyFlags,
+    require_complete: bool,
+) -> list[Outcome[TenantPlan]]:
+    from crmconf.api import plan
+    from crmconf.cli.progress import TenantProgress
+    from crmconf.config.selection import select_kinds
+    from crmconf.errors import ConfigError, PlanError
+    from crmconf.tenants import load_tenant_config, open_tenant_target, run_all
+
+    kinds = set(select_kinds(only)) if only is not None else None  # a bad --only fails at once
+
+    def plan_one(tenant: Tenant) -> TenantPlan:
+        config: Configuration = load_tenant_config(tenant, os.environ)
+        if strict and config.warnings:
+            raise ConfigError(list(config.warnings))
+        if kinds is not None:
+            config = config.only(kinds)
+        with open_tenant_target(tenant, os.environ) as crm:
+            result = plan(config, crm)
+        check_safety(
+            result,
+            config.limits,
+            safety.allow_mass_change,
+            safety.max_deletes,
+            safety.max_change_fraction,
+        )
+        by_hand = len(result.manual_steps) + len(result.checks)
+        if require_complete and by_hand:
+            raise PlanError(
+                f"{by_hand} change(s) or check(s) can only be made by hand in the CRM; "
+                "nothing is applied to this tenant because of --require-complete"
+            )
+        return TenantPlan(result, config.warnings)
+
+    click.echo(
+        f"Planning {_tenants(len(project.tenants))} of {project.file}, "
+        f"{min(parallel, len(project.tenants))} at a time.",
+        err=True,
+    )
+    with TenantProgress(project.tenants, "planning") as progress:
+        return run_all(
+            project.tenants,
+            plan_one,
+            parallel=parallel,
+            started=progress.started,
+            finished=lambda outcome: progress.finished(outcome.tenant, _planned_status(outcome)),
+        )
+
+
+def _section(tenant: Tenant) -> None:
+    environment = f" ({tenant.environment})" if tenant.environment else ""
+    click.echo(f"\n== {tenant.name}{environment} → {tenant.target} ==")
+
+
+def _plan_report(outcome: Outcome[TenantPlan]) -> str:
+    from crmconf.planning.render.text import render_text
+
+    if outcome.result is None:
+        return _error_report(outcome.error) + _credentials_note(outcome.tenant)
+    lines = [f"warning: {warning}\n" for warning in outcome.result.warnings]
+    return "".join(lines) + render_text(outcome.result.plan)
+
+
+def _apply_report(outcome: Outcome[None], plan: Plan) -> str:
+    from crmconf.planning.changes import Plan
+    from crmconf.planning.render.text import manual_checklist, summary_line
+
+    if outcome.error is not None:
+        return _error_report(outcome.error) + _credentials_note(outcome.tenant)
+    if plan.automatic:
+        text = f"Applied. {summary_line(Plan(plan.automatic)).removeprefix('Plan: ')}\n"
+    else:
+        text = "Applied. Only data moves were automatic; the manual steps follow.\n"
+    if plan.manual_steps:
+        text += "\n" + manual_checklist(plan)
+    return text
+
+
+def _credentials_note(tenant: Tenant) -> str:
+    """Target errors name crmconf's own variables; this tenant's come from others."""
+    if not tenant.credentials:
+        return ""
+    named = ", ".join(f"{setting} from {name}" for setting, name in tenant.credentials.items())
+    return f"note: {tenant.name}'s credentials: {named}\n"
+
+
+def _error_report(error: Exception | None) -> str:
+    from crmconf.errors import ConfigError
+
+    if isinstance(error, ConfigError):
+        count = len(error.problems)
+        lines = [f"error: {problem}" for problem in error.problems]
+        lines.append(f"{count} error{'s' if count != 1 else ''}; nothing was changed.")
+        return "\n".join(lines) + "\n"
+    return f"error: {_message(error)}\n"
+
+
+def _message(error: Exception | None) -> str:
+    from crmconf.errors import CrmconfError
+
+    if isinstance(error, CrmconfError):
+        return str(error)
+    # Not an error a user can cause: name it plainly rather than hide it, without a traceback.
+    return f"unexpected {type(error).__name__}: {error}"
+
+
+def _short_error(error: Exception | None) -> str:
+    from crmconf.errors import ConfigError
+
+    if isinstance(error, ConfigError):
+        count = len(error.problems)
+        return f"error: invalid configuration ({count} error{'s' if count != 1 else ''})"
+    text = _message(error).splitlines()[0] if _message(error) else "failed"
+    if len(text) > _ERROR_WIDTH:
+        text = text[: _ERROR_WIDTH - 1] + "…"
+    return f"error: {text}"
+
+
+def _planned_status(outcome: Outcome[TenantPlan]) -> str:
+    if outcome.result is None:
+        return _short_error(outcome.error)
+    plan = outcome.result.plan
+    if plan.empty:
+        return "no changes"
+    counts = plan.summary()
+    return f"{counts['create']} to add, {counts['update']} to change, {counts['delete']} to delete"
+
+
+def _applied_status(outcome: Outcome[None]) -> str:
+    return "applied" if outcome.error is None else _short_error(outcome.error)
+
+
+def _summary(planned: Sequence[Outcome[TenantPlan]], applied: dict[str, Outcome[None]]) -> str:
+    """One row per tenant: what its plan holds and how its run ended."""
+    from crmconf.tables import aligned
+
+    rows = [["Tenant", "Env", "Add", "Change", "Delete", "Manual", "Result"]]
+    for outcome in planned:
+        tenant = outcome.tenant
+        counts = [_DASH] * 4
+        if outcome.result is not None:
+            plan = outcome.result.plan
+            summary = plan.summary()
+            counts = [
+                str(summary["create"]),
+                str(summary["update"]),
+                str(summary["delete"]),
+                str(len(plan.manual_steps)),
+            ]
+            result = "no changes" if plan.empty else "changes"
+        else:
+            result = _short_error(outcome.error)
+        if tenant.name in applied:
+            result = _applied_status(applied[tenant.name])
+        rows.append([tenant.name, tenant.environment or _DASH, *counts, result])
+    return "\n".join(aligned(rows, [False, False, True, True, True, True, False]))
+
+
+def _tenants(count: int) -> str:
+    return f"{count} tenant{'s' if count != 1 else ''}"

@@ -1,0 +1,250 @@
+"""The project file, `crmconf.yaml`: the tenants — client companies — one repository manages.
+
+```yaml
+crmconf: 1
+tenants:
+  - name: acme
+    target: 24so://
+    config: companies/acme        # relative to this file
+    env: prod                     # an environment of that directory (optional)
+    vars: companies/acme.vars.yaml  # values for ${NAME} (optional)
+    credentials:                  # the NAMES of environment variables, never secrets
+      application_id: ACME_24SO_APPLICATION_ID
+      username: ACME_24SO_USERNAME
+      password: ACME_24SO_PASSWORD
+```
+
+The file is meant to be committed, so it must not hold a secret: a credential is the
+name of the environment variable holding it, a target URL holding a password is
+refused, and so is any password-like key outside `credentials:`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from crmconf.config.yaml_source import MAX_FILE_BYTES, SourceDocument, parse, read_text
+from crmconf.errors import ConfigError, Location, Problem
+from crmconf.model.names import Name, identity, whole_number
+
+PROJECT_FILE = "crmconf.yaml"
+FORMAT_VERSION = 1
+
+CREDENTIALS_24SO = {
+    "application_id": "CRMCONF_24SO_APPLICATION_ID",
+    "username": "CRMCONF_24SO_USERNAME",
+    "password": "CRMCONF_24SO_PASSWORD",
+    "password_file": "CRMCONF_24SO_PASSWORD_FILE",
+    "identity_id": "CRMCONF_24SO_IDENTITY_ID",
+}
+"""A 24so:// tenant's credentials, and the variable each stands for in a single run."""
+CREDENTIALS_SQL = ("username", "password")
+"""A database tenant's credentials, put into its URL when it is opened."""
+
+_ENVIRONMENT_VARIABLE = r"^[A-Z_][A-Z0-9_]*$"
+_SECRET_KEY = re.compile(
+    r"pass(word|wd|phrase)?|pwd|secret|token|api[_-]?key|private[_-]?key|auth|credential",
+    re.IGNORECASE,
+)
+_PASSWORD_IN_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@?#]*:[^/@?#]*@")
+
+VariableName = Annotated[
+    str, StringConstraints(strict=True, pattern=_ENVIRONMENT_VARIABLE, max_length=200)
+]
+Text = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=4000)]
+
+
+class TenantEntry(BaseModel):
+    """One client company: where its CRM is and which configuration it gets."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Name
+    target: Text
+    """The CRM's URL, as for --target; a password never goes here (see credentials)."""
+    config: Text
+    """The configuration file or directory, relative to the project file."""
+    env: Name | None = None
+    """The environment (envs/NAME/) of a configuration directory split into base/ and envs/."""
+    vars: Text | None = None
+    """A file of values for ${NAME} in the configuration, relative to the project file."""
+    credentials: dict[str, VariableName] = Field(default_factory=dict)
+    """Setting (username, password, …) → the NAME of the environment variable holding it."""
+
+
+class ProjectDocument(BaseModel):
+    """A crmconf project file: the tenants one repository manages."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    crmconf: whole_number(FORMAT_VERSION, FORMAT_VERSION)  # type: ignore[valid-type]
+    tenants: tuple[TenantEntry, ...]
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A client company's CRM and the configuration it gets."""
+
+    name: str
+    target: str
+    config: Path
+    environment: str | None = None
+    variables_file: Path | None = None
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    """Setting (username, password, …) → the NAME of the environment variable holding it."""
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Project:
+    file: Path
+    tenants: tuple[Tenant, ...]
+
+
+def load_project(path: Path) -> Project:
+    """Read and check a project file; every problem is reported with file:line:col."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise ConfigError(
+            [
+                Problem(
+                    f"cannot read the project file: {error.strerror}",
+                    Location(str(path), 1, 1),
+                    f"write a {PROJECT_FILE} naming the tenants, or pass --project FILE",
+                )
+            ]
+        ) from None
+    source = parse(str(path), read_text(str(path), data))
+    secrets = _secret_keys(source, source.value, ())
+    if secrets:
+        raise ConfigError(secrets)
+    try:
+        document = ProjectDocument.model_validate(source.value)
+    except ValidationError as error:
+        raise ConfigError(
+            [_problem(source, detail) for detail in error.errors(include_url=False)]
+        ) from None
+    folder = path.parent
+    problems: list[Problem] = []
+    if not document.tenants:
+        problems.append(
+            Problem("no tenants", source.location(("tenants",)), "list at least one tenant")
+        )
+    tenants: list[Tenant] = []
+    seen: dict[str, Location] = {}
+    for index, entry in enumerate(document.tenants):
+        where = source.location(("tenants", index))
+        problems.extend(_entry_problems(source, index, entry))
+        if identity(entry.name) in seen:
+            problems.append(
+                Problem(
+                    f"tenant {entry.name!r} is named twice; also at {seen[identity(entry.name)]}",
+                    source.location(("tenants", index, "name")),
+                    "give each tenant its own name",
+                )
+            )
+        seen.setdefault(identity(entry.name), where)
+        tenants.append(
+            Tenant(
+                entry.name,
+                entry.target,
+                folder / entry.config,
+                entry.env,
+                folder / entry.vars if entry.vars is not None else None,
+                dict(entry.credentials),
+                where,
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+    return Project(path, tuple(tenants))
+
+
+def is_24so(target: str) -> bool:
+    return target.split(":", 1)[0].lower() == "24so"
+
+
+def _entry_problems(source: SourceDocument, index: int, entry: TenantEntry) -> list[Problem]:
+    problems = []
+    if _PASSWORD_IN_URL.match(entry.target):
+        problems.append(
+            Problem(
+                f"tenant {entry.name!r}: the target URL holds a password",
+                source.location(("tenants", index, "target")),
+                "remove it from the URL and name the environment variable holding it: "
+                "credentials: {password: VARIABLE_NAME}",
+            )
+        )
+    allowed = tuple(CREDENTIALS_24SO) if is_24so(entry.target) else CREDENTIALS_SQL
+    for setting in entry.credentials:
+        if setting not in allowed:
+            problems.append(
+                Problem(
+                    f"tenant {entry.name!r}: unknown credential {setting!r} for "
+                    f"{entry.target.split(':', 1)[0]}: targets",
+                    source.key_location(("tenants", index, "credentials", setting)),
+                    f"allowed: {', '.join(allowed)}",
+                )
+            )
+    return problems
+
+
+def _secret_keys(source: SourceDocument, value: Any, path: tuple[str | int, ...]) -> list[Problem]:
+    """Password-like keys outside `credentials:` — the file would hold a secret."""
+    problems: list[Problem] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "credentials" and len(path) == 2 and path[0] == "tenants":
+                continue  # its values are checked to be variable names
+            if _SECRET_KEY.search(key):
+                problems.append(
+                    Problem(
+                        f"{key!r} looks like a secret; {PROJECT_FILE} is committed and must "
+                        "not hold one",
+                        source.key_location((*path, key)),
+                        "put the secret in an environment variable and name that variable "
+                        "under the tenant's credentials: {password: VARIABLE_NAME}",
+                    )
+                )
+            else:
+                problems.extend(_secret_keys(source, item, (*path, key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            problems.extend(_secret_keys(source, item, (*path, index)))
+    return problems
+
+
+def _problem(source: SourceDocument, detail: Any) -> Problem:
+    path: tuple[str | int, ...] = tuple(detail["loc"])
+    dotted = ".".join(str(part) for part in path)
+    if detail["type"] == "extra_forbidden":
+        parent = ".".join(str(part) for part in path[:-1]) or "the file"
+        return Problem(
+            f"unknown key {path[-1]!r} in {parent}",
+            source.key_location(path),
+            "a tenant has name, target, config, and optionally env, vars and credentials",
+        )
+    if detail["type"] == "missing":
+        if path == ("crmconf",):
+            return Problem(
+                "missing the format version",
+                source.location(path),
+                f"add 'crmconf: {FORMAT_VERSION}' at the top of the file",
+            )
+        return Problem(f"{dotted}: required key {path[-1]!r} is missing", source.location(path))
+    if detail["type"] == "string_pattern_mismatch" and "credentials" in path:
+        return Problem(
+            f"{dotted} must be the NAME of an environment variable (A–Z, 0–9, _), "
+            "never the secret itself",
+            source.location(path),
+            f"e.g. {path[-1]}: ACME_{str(path[-1]).upper()}",
+        )
+    return Problem(f"{dotted}: {detail['msg']}", source.location(path))
