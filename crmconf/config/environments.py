@@ -35,6 +35,7 @@ from crmconf.config.loader import (
     YAML_SUFFIXES,
     build_configuration,
     configuration_files,
+    confined,
     read_sources,
 )
 from crmconf.config.yaml_source import SourceDocument
@@ -99,7 +100,7 @@ def load_environment(
     problems = _stray_files(root)
     base_files = configuration_files(root / BASE)
     overlay_files = [] if environment is None else _overlay_files(root, environment)
-    files = [*base_files, *overlay_files]
+    files = confined([*base_files, *overlay_files], root)
     digest, sources = read_sources(files, variables)
     for source in sources:
         if isinstance(source, ConfigError):

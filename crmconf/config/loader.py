@@ -12,6 +12,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
 from typing import Any, get_args, get_origin
@@ -59,8 +60,34 @@ def load(
 
         return load_environment(root, env, values)
     files = configuration_files(root)
+    if root.is_dir():
+        confined(files, root)
     digest, sources = read_sources(files, values)
     return build_configuration(sources, files, digest)
+
+
+OUTSIDE_ROOT_ALLOWED: ContextVar[bool] = ContextVar("outside_root_allowed", default=False)
+"""Whether a configuration directory may hold links to files outside it (--allow-outside-root)."""
+
+
+def confined(files: list[FilePath], root: FilePath) -> list[FilePath]:
+    """Refuse files of a configuration directory that resolve outside it (a symlink to
+    /etc/…, say): a reviewed directory must not pull in what nobody reviewed."""
+    if OUTSIDE_ROOT_ALLOWED.get():
+        return files
+    inside = root.resolve()
+    problems = [
+        Problem(
+            f"{file.name} leads outside the configuration directory, to {file.resolve()}",
+            Location(str(file), 1, 1),
+            "copy the file into the directory, or pass --allow-outside-root if you mean it",
+        )
+        for file in files
+        if not file.resolve().is_relative_to(inside)
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return files
 
 
 def read_sources(
