@@ -9,7 +9,7 @@ before its children); deletes run last, in reverse.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -88,11 +88,13 @@ def plan(
             continue
         kind_changes = _changes(diff, diffs)
         if kind.tree:
-            kind_changes.sort(key=lambda change: _depth(change, config.records(kind)))
+            desired = _depths({r.key: r.fields.get("parent") for r in config.records(kind)})
+            kind_changes.sort(key=lambda change: desired.get(identity(change.name), 0))
         creates_updates.extend(kind_changes)
         doomed = [_delete(kind, item, config) for item in diff.deleted]
         if kind.tree:
-            doomed.sort(key=lambda change: -_existing_depth(change, state.of(kind)))
+            current = _depths({i.key: i.fields.get("parent") for i in state.of(kind)})
+            doomed.sort(key=lambda change: -current.get(identity(change.name), 0))
         deletes[:0] = doomed  # reverse kind order: dependants go first
         if kind.ordered and (kind_changes or doomed):
             final_order[kind.name] = tuple(record.name for record in config.records(kind))
@@ -254,20 +256,25 @@ def _delete(kind: Kind, item: ExistingItem, config: Configuration) -> Change:
     return Change(kind.name, Action.DELETE, before, None, (), item.id, item.usage, migration)
 
 
-def _depth(change: Change, records: Iterable[Record]) -> int:
-    parents = {record.name: record.fields.get("parent") for record in records}
-    depth, name = 0, parents.get(change.name)
-    while name is not None:
-        depth, name = depth + 1, parents.get(name)
-    return depth
+def _depths(parents: Mapping[str, str | None]) -> dict[str, int]:
+    """Depth of every item of a tree (identity → parent's name), each walked once: O(n).
 
-
-def _existing_depth(change: Change, items: Iterable[ExistingItem]) -> int:
-    parents = {item.key: item.fields.get("parent") for item in items}
-    depth, name = 0, parents.get(identity(change.name))
-    while name is not None and depth <= len(parents):
-        depth, name = depth + 1, parents.get(identity(name))
-    return depth
+    A parent outside the tree counts as the top; a loop (only a corrupt target could
+    hold one) stops at the point it closes.
+    """
+    depths: dict[str, int] = {}
+    for start in parents:
+        path: list[str] = []
+        key: str | None = start
+        while key is not None and key not in depths and key in parents and key not in path:
+            path.append(key)
+            parent = parents[key]
+            key = identity(parent) if parent is not None else None
+        depth = depths.get(key, -1) if key is not None else -1
+        for item in reversed(path):
+            depth += 1
+            depths[item] = depth
+    return depths
 
 
 def _check_references(config: Configuration, state: State, diffs: Mapping[str, _KindDiff]) -> None:
