@@ -188,42 +188,6 @@ def test_a_lock_whose_holder_is_killed_is_free_at_once(cli: Cli, pg_demo_url: st
     assert postgres.rows(pg_demo_url, "SELECT count(*) FROM crmconf_lock") == [(0,)]
 
 
-def test_sigkill_in_the_middle_of_an_apply_leaves_the_data_as_before(
-    cli: Cli, pg_demo_url: str
-) -> None:
-    before = _data(pg_demo_url)
-    applying = _spawn(
-        f"""
-        import time
-        from sqlalchemy import event
-        import crmconf
-        from crmconf.targets.sandbox.target import SandboxTarget
-        target = SandboxTarget.open({pg_demo_url!r})
-        writes = []
-
-        def slow(connection, cursor, statement, parameters, context, many):
-            if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
-                writes.append(statement)
-                if len(writes) == 8:
-                    print("midway", flush=True)
-                    time.sleep(60)
-
-        event.listen(target.engine, "before_cursor_execute", slow)
-        crmconf.apply(crmconf.plan(crmconf.load({str(SEED)!r}), target), target)
-        """
-    )
-    try:
-        assert applying.stdout is not None and applying.stdout.readline().strip() == "midway"
-    finally:
-        os.kill(applying.pid, signal.SIGKILL)
-        applying.wait(10)
-
-    assert _data(pg_demo_url) == before
-    result = cli("apply", SEED, "--target", pg_demo_url, "--yes", "--lock-timeout", "10")
-    assert result.exit_code == 0, result.output
-    assert cli("plan", SEED, "--target", pg_demo_url, "--detailed-exitcode").exit_code == 0
-
-
 def test_sandbox_init_reset_starts_anew(cli: Cli, pg_demo_url: str) -> None:
     assert cli("apply", SEED, "--target", pg_demo_url, "--yes").exit_code == 0
 
