@@ -75,15 +75,18 @@ def confined(files: list[FilePath], root: FilePath) -> list[FilePath]:
     /etc/…, say): a reviewed directory must not pull in what nobody reviewed."""
     if OUTSIDE_ROOT_ALLOWED.get():
         return files
-    inside = root.resolve()
+    inside = FilePath(os.path.realpath(root))
+    # realpath, unlike resolve(), does not raise on a link loop; loops, pipes and devices
+    # are refused when read, as "not a regular file".
+    real = {file: FilePath(os.path.realpath(file)) for file in files}
     problems = [
         Problem(
-            f"{file.name} leads outside the configuration directory, to {file.resolve()}",
+            f"{file.name} leads outside the configuration directory, to {real[file]}",
             Location(str(file), 1, 1),
             "copy the file into the directory, or pass --allow-outside-root if you mean it",
         )
         for file in files
-        if not file.resolve().is_relative_to(inside)
+        if real[file].is_file() and not real[file].is_relative_to(inside)
     ]
     if problems:
         raise ConfigError(problems)
