@@ -25,6 +25,24 @@ from tests import postgres
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "examples" / "seed.yaml"
 
+# A plan against the demo sandbox that renames nothing but moves a group and a stage.
+MOVES = """\
+crmconf: 1
+groups:
+  - name: Försäljning
+    type: sales
+    description: Säljare
+    members: [anna@example.com]
+    children:
+      - {name: Administration, type: standard, members: [lisa@example.com]}
+sales:
+  stages:
+    - {title: Steg 4 Uppföljningssamtal, probability: 100, status: open_won}
+    - {title: Steg 1 Telefonsamtal, probability: 15, status: open}
+    - {title: Steg 2 Första besök, probability: 35, status: open}
+    - {title: Steg 3 Andra besök, probability: 50, status: open}
+"""
+
 
 BACKENDS = ("sqlite", "postgresql")
 

@@ -9,27 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from tests.conftest import SEED
+from tests.conftest import MOVES, SEED
 
 WriteConfig = Callable[..., Path]
 Cli = Callable[..., Result]
-
-MOVES = """\
-crmconf: 1
-groups:
-  - name: Försäljning
-    type: sales
-    description: Säljare
-    members: [anna@example.com]
-    children:
-      - {name: Administration, type: standard, members: [lisa@example.com]}
-sales:
-  stages:
-    - {title: Steg 4 Uppföljningssamtal, probability: 100, status: open_won}
-    - {title: Steg 1 Telefonsamtal, probability: 15, status: open}
-    - {title: Steg 2 Första besök, probability: 35, status: open}
-    - {title: Steg 3 Andra besök, probability: 50, status: open}
-"""
 
 
 def _plan(cli: Cli, path: Path, url: str, *arguments: str) -> Result:

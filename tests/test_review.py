@@ -17,27 +17,11 @@ from crmconf.config.loader import load
 from crmconf.planning.planner import kinds_to_read, plan
 from crmconf.planning.render.markdown import COMMENT_LIMIT, MARKER, render_markdown
 from crmconf.targets.sandbox.target import SandboxTarget
-from tests.conftest import ROOT, SEED
+from tests.conftest import MOVES, ROOT, SEED
 
 WriteConfig = Callable[..., Path]
 Cli = Callable[..., Result]
 
-MOVES = """\
-crmconf: 1
-groups:
-  - name: Försäljning
-    type: sales
-    description: Säljare
-    members: [anna@example.com]
-    children:
-      - {name: Administration, type: standard, members: [lisa@example.com]}
-sales:
-  stages:
-    - {title: Steg 4 Uppföljningssamtal, probability: 100, status: open_won}
-    - {title: Steg 1 Telefonsamtal, probability: 15, status: open}
-    - {title: Steg 2 Första besök, probability: 35, status: open}
-    - {title: Steg 3 Andra besök, probability: 50, status: open}
-"""
 
 MERGE = """\
 crmconf: 1
