@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
+from crmconf.collector import paused
 from crmconf.config.loader import load
 from crmconf.errors import TargetError
 from crmconf.exporter import export_text
@@ -38,8 +39,11 @@ def plan(
         config = load(config)
     # What the target cannot read is not compared but listed as checks for a person.
     visible, checks = without_unreadable(config, target.unreadable(), target.url)
-    state = target.read(kinds_to_read(visible))
-    result = plan_changes(visible, state, target.capabilities(), refuse_orphans=refuse_orphans)
+    with paused():
+        state = target.read(kinds_to_read(visible))
+        result = plan_changes(
+            visible, state, target.capabilities(), refuse_orphans=refuse_orphans
+        )
     if not checks:
         return result
     return replace(result, warnings=(*result.warnings, *checks), checks=checks)

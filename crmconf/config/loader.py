@@ -19,6 +19,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from crmconf.collector import paused
 from crmconf.config.document import FORMAT_VERSION, document_model
 from crmconf.config.rules import check_configuration
 from crmconf.config.variables import substitute, with_flow_hint
@@ -41,6 +42,7 @@ class _Section:
     """Whether this is the kind's list under `removed:`."""
 
 
+@paused()
 def load(
     path: str | os.PathLike[str],
     *,
@@ -257,10 +259,11 @@ def _sections(source: SourceDocument, document: BaseModel) -> list[_Section]:
         if not present:
             continue
         prefix: Path = kind.section
-        records = tuple(
-            _located(record, source.location((*prefix, *path)))
-            for record, path in kind.flatten(value)
-        )
+
+        def locate(path: Path, prefix: Path = prefix) -> Location:
+            return source.location((*prefix, *path))
+
+        records = tuple(record for record, _path in kind.flatten(value, locate))
         found.append(_Section(kind, records, source.location(prefix)))
     removed = getattr(document, "removed", None)
     if removed is None:

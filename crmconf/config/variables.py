@@ -62,9 +62,7 @@ def substitute(source: SourceDocument, text: str, variables: Mapping[str, str]) 
     value = substitution.value(root, source.value, ())
     if substitution.problems:
         raise ConfigError(substitution.problems)
-    return SourceDocument(
-        source.file, value, source.locations, source.key_locations, substitution.written
-    )
+    return source.with_value(value, substitution.written)
 
 
 def with_flow_hint(error: ConfigError, data: bytes) -> ConfigError:
@@ -145,7 +143,8 @@ class _Substitution:
     def __init__(self, source: SourceDocument, variables: Mapping[str, str]) -> None:
         self.source = source
         self.variables = variables
-        self.written = dict(source.written)
+        self.written: dict[Path, str] = {}
+        """How each value that became a non-text value was written."""
         self.problems: list[Problem] = []
 
     def value(self, node: Node, value: Any, path: Path) -> Any:

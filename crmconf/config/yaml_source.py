@@ -10,7 +10,6 @@ check-jsonschema) read differently — `No`, `on`, `017`, `0o17`, `1_000`, dates
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -58,17 +57,64 @@ def _yaml12_type(text: str) -> str:
     return "str"
 
 
-@dataclass(frozen=True)
-class SourceDocument:
-    """One configuration file read into plain values."""
+_Details = tuple[dict[Path, Location], dict[Path, Location], dict[Path, str]]
+"""Where each value stands, where each key stands, how each non-text scalar was written."""
 
-    file: str
-    value: Any
-    locations: dict[Path, Location]
-    key_locations: dict[Path, Location] = field(default_factory=dict)
-    """Where the key of each mapping entry stands (for "unknown key" errors)."""
-    written: dict[Path, str] = field(default_factory=dict)
-    """The text of each value YAML read as something other than text (for quoting hints)."""
+
+class SourceDocument:
+    """One configuration file read into plain values, and where each of them is written.
+
+    A file read on the fast path knows where its mappings and list entries stand,
+    which is all a valid file needs (where each item is). Where every other value and
+    key stands, and how non-text scalars were written, is needed only for messages
+    about problems: it is worked out from the text on first use, by the full builder.
+    """
+
+    __slots__ = ("_details", "_places", "_text", "_written", "file", "value")
+
+    def __init__(
+        self,
+        file: str,
+        value: Any,
+        locations: dict[Path, Location],
+        key_locations: dict[Path, Location] | None = None,
+        written: dict[Path, str] | None = None,
+        *,
+        text: str | None = None,
+    ) -> None:
+        self.file = file
+        self.value = value
+        self._places = locations
+        """Exact for every path it holds; complete unless `_text` is kept."""
+        self._text = text
+        self._details: _Details | None = None
+        if text is None:
+            self._details = (locations, key_locations or {}, written or {})
+        self._written: dict[Path, str] = {}
+
+    @property
+    def locations(self) -> dict[Path, Location]:
+        """Where every value written stands."""
+        return self._complete()[0]
+
+    @property
+    def key_locations(self) -> dict[Path, Location]:
+        """Where the key of each mapping entry stands (for "unknown key" errors)."""
+        return self._complete()[1]
+
+    @property
+    def written(self) -> dict[Path, str]:
+        """The text of each value YAML read as something other than text (for quoting hints)."""
+        written = self._complete()[2]
+        return {**written, **self._written} if self._written else written
+
+    def with_value(self, value: Any, written: dict[Path, str]) -> SourceDocument:
+        """The same file with its values replaced (variables substituted) at the same places;
+        `written` adds how some of the new values were written."""
+        copy = SourceDocument(self.file, value, self._places)
+        copy._text, copy._details = self._text, self._details
+        copy._written = {**self._written, **written}
+        return copy
 
     def key_location(self, path: Path) -> Location:
         """Where the key leading to path stands, else where its value does."""
@@ -76,11 +122,25 @@ class SourceDocument:
 
     def location(self, path: Path) -> Location:
         """Where the value at path (or its nearest written ancestor) stands."""
+        found = self._places.get(path)
+        if found is not None:
+            return found
+        locations = self.locations
         for end in range(len(path), -1, -1):
-            found = self.locations.get(path[:end])
+            found = locations.get(path[:end])
             if found is not None:
                 return found
         return Location(self.file, 1, 1)
+
+    def _complete(self) -> _Details:
+        if self._details is None:
+            assert self._text is not None
+            root = _compose(self.file, self._text)
+            assert root is not None  # it was read into values before
+            full = _full_build(self.file, self._text, root)
+            self._details = (full._places, full.key_locations, full.written)
+            self._text = None  # read once is enough
+        return self._details
 
 
 def _location(file: str, node: Node) -> Location:
@@ -126,6 +186,22 @@ def read_text(file: str, data: bytes) -> str:
 
 def parse(file: str, text: str) -> SourceDocument:
     """Parse one YAML document into plain values with locations."""
+    root = _compose(file, text)
+    if root is None:
+        return SourceDocument(file, None, {})
+    # An alias needs an anchor: without '&' in the text, none can be there.
+    if "&" not in text or not _has_aliases(root):
+        try:
+            value, places = _FastBuilder(file).build(root)
+        except _Unusual:
+            pass  # the full builder reports it (or handles it), with every location
+        else:
+            return SourceDocument(file, value, places, text=text)
+    return _full_build(file, text, root)
+
+
+def _compose(file: str, text: str) -> Node | None:
+    """The node graph of the file's one document (None if it holds none)."""
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as error:
@@ -170,17 +246,20 @@ def parse(file: str, text: str) -> SourceDocument:
                 )
             ]
         )
-    if not nodes:
-        return SourceDocument(file, None, {})
-    if _has_aliases(nodes[0]):
+    return nodes[0] if nodes else None
+
+
+def _full_build(file: str, text: str, root: Node) -> SourceDocument:
+    """Every value with where it stands, every problem of the file reported."""
+    if _has_aliases(root):
         # Rare, so only then: compose again in Python, keeping where each alias stands.
         try:
-            nodes = [yaml.compose(text, Loader=_AliasTrackingLoader) or nodes[0]]
+            root = yaml.compose(text, Loader=_AliasTrackingLoader) or root
         except RecursionError:
             raise ConfigError(
                 [Problem("aliases nested too deep to read", Location(file, 1, 1))]
             ) from None
-    return _Builder(file).build(nodes[0])
+    return _Builder(file).build(root)
 
 
 class _AliasNode(Node):
@@ -368,6 +447,94 @@ class _Builder:
                 "crmconf reads plain YAML only: remove the '!' tag",
             )
         )
+
+
+class _Unusual(Exception):
+    """The fast path met what only the full builder handles: a problem, a tag, an alias."""
+
+
+_STR, _MAP, _SEQ = f"{_TAG}str", f"{_TAG}map", f"{_TAG}seq"
+_PLAIN_TYPES = {f"{_TAG}{name}" for name in ("int", "float", "bool", "null")}
+_MAY_NOT_BE_TEXT = frozenset("0123456789+-.~nNtTfF")
+"""First characters of the plain scalars YAML 1.2 may read as something other than text."""
+
+
+class _FastBuilder:
+    """Builds plain values from a valid, alias-free node graph in one pass.
+
+    It records where each mapping, list entry and section-level value stands (the
+    places a valid file's items, sections and switches are looked up by), and nothing
+    for the fields of items. Anything the full
+    `_Builder` would report or treat specially (duplicate or non-text keys, tags,
+    YAML 1.1/1.2 disagreements, too deep nesting) raises `_Unusual`, and the full
+    builder runs instead: same values, same problems, same locations.
+    """
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.places: dict[Path, Location] = {}
+        self.constructor = SafeConstructor()
+
+    def build(self, root: Node) -> tuple[Any, dict[Path, Location]]:
+        mark = root.start_mark
+        self.places[()] = Location(self.file, mark.line + 1, mark.column + 1)
+        return self._value(root, (), 0), self.places
+
+    def _value(self, node: Node, path: Path, depth: int) -> Any:
+        kind = type(node)
+        if kind is ScalarNode:
+            return self._scalar(node)  # type: ignore[arg-type]
+        if depth >= MAX_DEPTH:
+            raise _Unusual
+        file, places, value = self.file, self.places, self._value
+        if kind is MappingNode:
+            if node.tag != _MAP:
+                raise _Unusual
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if type(key_node) is not ScalarNode or key_node.tag != _STR:
+                    raise _Unusual
+                key = key_node.value
+                if key in result or (
+                    not key_node.style
+                    and key[:1] in _MAY_NOT_BE_TEXT
+                    and _yaml12_type(key) != "str"
+                ):
+                    raise _Unusual
+                if type(value_node) is ScalarNode and depth > 1:
+                    result[key] = self._scalar(value_node)  # an item's field
+                else:
+                    inner = (*path, key)
+                    mark = value_node.start_mark
+                    places[inner] = Location(file, mark.line + 1, mark.column + 1)
+                    result[key] = value(value_node, inner, depth + 1)
+            return result
+        if kind is SequenceNode:
+            if node.tag != _SEQ:
+                raise _Unusual
+            items = []
+            for index, item in enumerate(node.value):
+                inner = (*path, index)
+                mark = item.start_mark
+                places[inner] = Location(file, mark.line + 1, mark.column + 1)
+                items.append(value(item, inner, depth + 1))
+            return items
+        raise _Unusual
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag, text = node.tag, node.value
+        if tag == _STR:
+            if node.style or not text or text[0] not in _MAY_NOT_BE_TEXT:
+                return text
+            if _yaml12_type(text) == "str":
+                return text
+            raise _Unusual
+        if tag not in _PLAIN_TYPES or node.style or _yaml_version_surprise(node):
+            raise _Unusual
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except ValueError:
+            raise _Unusual from None
 
 
 def _quote(node: ScalarNode) -> str:

@@ -194,31 +194,42 @@ class Kind:
             name=getattr(entry, self.key_field), fields={"move_to": move_to, "clear": bool(clear)}
         )
 
-    def flatten(self, value: Any) -> Iterator[tuple[Record, Path]]:
-        """Records of a validated section value, each with its path inside the section."""
+    def flatten(
+        self, value: Any, locate: Callable[[Path], Location] | None = None
+    ) -> Iterator[tuple[Record, Path]]:
+        """Records of a validated section value, each with its path inside the section
+        (and, given `locate`, with the location it gives for that path)."""
         if self.is_switch:
-            yield Record(name=self.section[-1], fields={"enabled": value}), ()
+            where = locate(()) if locate else None
+            yield Record(name=self.section[-1], fields={"enabled": value}, location=where), ()
             return
-        yield from self._flatten_items(value, (), None)
+        yield from self._flatten_items(value, (), None, locate)
 
     def _flatten_items(
-        self, items: tuple[NamedItem, ...], prefix: Path, parent: str | None
+        self,
+        items: tuple[NamedItem, ...],
+        prefix: Path,
+        parent: str | None,
+        locate: Callable[[Path], Location] | None,
     ) -> Iterator[tuple[Record, Path]]:
         for index, item in enumerate(items):
             fields = item.record_fields()
             if self.tree:
                 fields["parent"] = parent
+            path = (*prefix, index)
             record = Record(
                 name=item.item_name,
                 fields=fields,
                 renamed_from=item.renamed_from,
+                location=locate(path) if locate else None,
                 protect=item.protect,
             )
-            path = (*prefix, index)
             yield record, path
             if self.tree:
                 children: tuple[NamedItem, ...] = getattr(item, "children", ())
-                yield from self._flatten_items(children, (*path, "children"), item.item_name)
+                yield from self._flatten_items(
+                    children, (*path, "children"), item.item_name, locate
+                )
 
 
 def section_value(document: BaseModel, kind: Kind) -> tuple[bool, Any]:
