@@ -175,3 +175,35 @@ def test_plain_scalars_written_by_hand_read_the_same(
     text = "items:\n" + "".join(f"{pad}- {key}: {value}\n" for key, value in entries)
     text += "".join(f"{key}: {value}\n" for key, value in entries)
     _assert_same("handwritten.yaml", text)
+
+
+def _tags(node: yaml.Node | None) -> object:
+    if node is None:
+        return None
+    if isinstance(node, yaml.ScalarNode):
+        return (node.tag, node.value, node.style)
+    if isinstance(node, yaml.SequenceNode):
+        return (node.tag, [_tags(item) for item in node.value])
+    assert isinstance(node, yaml.MappingNode)
+    return (node.tag, [(_tags(key), _tags(value)) for key, value in node.value])
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=_VALUE, flow=st.booleans(), scalar=st.one_of(_TRICKY, st.text(max_size=12)))
+def test_the_quicker_tag_resolution_resolves_as_pyyaml_does(
+    value: object, flow: bool, scalar: str
+) -> None:
+    """Same tag for every node as PyYAML's own safe loader — the behaviour reference."""
+    reference = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    text = yaml.safe_dump(value, default_flow_style=flow, allow_unicode=True)
+    text += f"---\n{scalar}\n" if "\n" not in scalar and scalar.strip() == scalar else ""
+    try:
+        expected = [_tags(node) for node in yaml.compose_all(text, Loader=reference)]
+    except yaml.YAMLError:
+        return  # not YAML either way; the loader's own tests cover what it says then
+    assert [_tags(node) for node in yaml.compose_all(text, Loader=yaml_source._Loader)] == expected
+    for plain in ("", scalar, "017", "1_000", "2001-12-14", "~", "on", ".inf", "0x1F", "1e5"):
+        loader = yaml_source._Loader("")
+        assert loader.resolve(yaml.ScalarNode, plain, (True, False)) == reference("").resolve(
+            yaml.ScalarNode, plain, (True, False)
+        )

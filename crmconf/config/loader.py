@@ -64,8 +64,11 @@ def load(
     files = configuration_files(root)
     if root.is_dir():
         confined(files, root)
-    digest, sources = read_sources(files, values)
-    return build_configuration(sources, files, digest)
+    # Each file is parsed just before it is validated, and let go of right after: the
+    # plain values of one file at a time, not of the whole directory, are held.
+    digest, contents = _read_all(files)
+    parsed = (_parsed(file, data, values) for file, data in contents)
+    return build_configuration(parsed, files, digest)
 
 
 OUTSIDE_ROOT_ALLOWED: ContextVar[bool] = ContextVar("outside_root_allowed", default=False)
@@ -99,17 +102,30 @@ def read_sources(
     files: Iterable[FilePath], variables: Mapping[str, str]
 ) -> tuple[str, list[SourceDocument | ConfigError]]:
     """The digest of the files, and each parsed with its variables substituted (or its error)."""
+    digest, contents = _read_all(files)
+    return digest, [_parsed(file, data, variables) for file, data in contents]
+
+
+def _read_all(files: Iterable[FilePath]) -> tuple[str, list[tuple[FilePath, bytes]]]:
+    """The digest of the files and their bytes."""
     digest = hashlib.sha256()
-    sources: list[SourceDocument | ConfigError] = []
+    contents = []
     for file in files:
         data = _read_bytes(file)
         digest.update(str(file.name).encode() + b"\0" + data + b"\0")
-        try:
-            text = read_text(str(file), data)
-            sources.append(substitute(parse(str(file), text), text, variables))
-        except ConfigError as error:
-            sources.append(with_flow_hint(error, data))
-    return digest.hexdigest(), sources
+        contents.append((file, data))
+    return digest.hexdigest(), contents
+
+
+def _parsed(
+    file: FilePath, data: bytes, variables: Mapping[str, str]
+) -> SourceDocument | ConfigError:
+    """One file parsed with its variables substituted, or what is wrong with it."""
+    try:
+        text = read_text(str(file), data)
+        return substitute(parse(str(file), text), text, variables)
+    except ConfigError as error:
+        return with_flow_hint(error, data)
 
 
 def build_configuration(

@@ -10,7 +10,7 @@ check-jsonschema) read differently — `No`, `on`, `017`, `0o17`, `1_000`, dates
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -28,9 +28,46 @@ MAX_DEPTH = 200
 MAX_ALIAS_EXPANSION = 100_000
 """Values that aliases may add on top of the written ones, so `*anchor` stays a convenience."""
 
-_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc]
+    """PyYAML's safe loader, with its tag resolution done in fewer steps.
+
+    libyaml's composer calls back into Python to resolve the tag of every node; PyYAML's
+    resolver then also keeps a stack of path resolvers, which the safe loader has none
+    of. This one looks up the same implicit resolvers (same regular expressions, same
+    order) and skips the empty path bookkeeping: same tags, a third of the calls.
+    """
+
+    _IMPLICIT: ClassVar[dict[str, tuple[tuple[str, re.Pattern[str]], ...]]] = {
+        first: tuple(resolvers + _SafeLoader.yaml_implicit_resolvers.get(None, []))
+        for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
+        if first is not None
+    }
+    _WILDCARD: ClassVar[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
+        _SafeLoader.yaml_implicit_resolvers.get(None, [])
+    )
+    assert not _SafeLoader.yaml_path_resolvers, "path resolvers would need the full resolver"
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self._IMPLICIT.get(value[:1], self._WILDCARD):
+                    if regexp.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
 
 _TAG = "tag:yaml.org,2002:"
+_STR, _MAP, _SEQ = f"{_TAG}str", f"{_TAG}map", f"{_TAG}seq"
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
 
 # YAML 1.2 core schema (what editors and check-jsonschema use) — to spot disagreements.
@@ -453,10 +490,14 @@ class _Unusual(Exception):
     """The fast path met what only the full builder handles: a problem, a tag, an alias."""
 
 
-_STR, _MAP, _SEQ = f"{_TAG}str", f"{_TAG}map", f"{_TAG}seq"
 _PLAIN_TYPES = {f"{_TAG}{name}" for name in ("int", "float", "bool", "null")}
 _MAY_NOT_BE_TEXT = frozenset("0123456789+-.~nNtTfF")
 """First characters of the plain scalars YAML 1.2 may read as something other than text."""
+_MAY_BE_NUMBER = frozenset("0123456789+-.")
+_YAML12_WORDS = frozenset(
+    ("null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "False", "FALSE")
+)
+"""The plain scalars not starting like a number that YAML 1.2 reads as null or a boolean."""
 
 
 class _FastBuilder:
@@ -526,7 +567,10 @@ class _FastBuilder:
         if tag == _STR:
             if node.style or not text or text[0] not in _MAY_NOT_BE_TEXT:
                 return text
-            if _yaml12_type(text) == "str":
+            if text[0] in _MAY_BE_NUMBER:
+                if _yaml12_type(text) == "str":
+                    return text
+            elif text not in _YAML12_WORDS:
                 return text
             raise _Unusual
         if tag not in _PLAIN_TYPES or node.style or _yaml_version_surprise(node):
