@@ -41,9 +41,7 @@ def plan(
     visible, checks = without_unreadable(config, target.unreadable(), target.url)
     with paused():
         state = target.read(kinds_to_read(visible))
-        result = plan_changes(
-            visible, state, target.capabilities(), refuse_orphans=refuse_orphans
-        )
+        result = plan_changes(visible, state, target.capabilities(), refuse_orphans=refuse_orphans)
     if not checks:
         return result
     return replace(result, warnings=(*result.warnings, *checks), checks=checks)

@@ -47,6 +47,13 @@ sales:
 BACKENDS = ("sqlite", "postgresql")
 
 
+@pytest.fixture(autouse=True)
+def _no_remembered_verdicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test validates in full, subprocesses too; tests/test_validate_cache.py
+    turns the verdict cache on where it is the subject."""
+    monkeypatch.setenv("CRMCONF_NO_CACHE", "1")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",

@@ -24,8 +24,8 @@ from click.testing import CliRunner
 
 from crmconf.cli import main
 from crmconf.config import yaml_source
+from crmconf.config.files import MAX_FILE_BYTES
 from crmconf.config.loader import load
-from crmconf.config.yaml_source import MAX_FILE_BYTES
 from crmconf.errors import ConfigError
 from tests.strategies import table_rows
 

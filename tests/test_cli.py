@@ -6,6 +6,7 @@ tracebacks and imports run it in a subprocess, exactly as from a shell.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sqlite3
@@ -15,9 +16,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import Result
 
+from crmconf.cli import main
+from crmconf.cli.app import COMMANDS
 from tests.conftest import ROOT, SEED
 
 WriteConfig = Callable[..., Path]
@@ -348,17 +352,29 @@ def test_sandbox_init_uses_the_default_target(
 # Start-up stays light
 
 
-@pytest.mark.parametrize("arguments", [["--help"], ["plan", "--help"], ["--version"]])
-def test_help_does_not_import_heavy_libraries(tmp_path: Path, arguments: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("arguments", "command_modules"),
+    [
+        (["--help"], []),
+        (["--version"], []),
+        (["plan", "--help"], ["crmconf.cli.plan_commands"]),
+    ],
+)
+def test_help_does_not_import_heavy_libraries(
+    tmp_path: Path, arguments: list[str], command_modules: list[str]
+) -> None:
     program = f"""
 import sys
 import crmconf.cli
+from crmconf.cli.app import COMMANDS
 try:
     crmconf.cli.main({arguments!r})
 except SystemExit:
     pass
-heavy = {{"sqlalchemy", "deepdiff", "jsonschema", "pydantic", "yaml"}}
+heavy = {{"sqlalchemy", "deepdiff", "jsonschema", "pydantic", "pydantic_core", "yaml", "ruamel"}}
 print(sorted(m for m in sys.modules if m.split(".")[0] in heavy))
+print(sorted({{where.split(":")[0] for where, _summary in COMMANDS.values()}} & set(sys.modules)))
+print(sorted(m for m in sys.modules if m.startswith("crmconf.")))
 """
 
     run = subprocess.run(
@@ -366,7 +382,21 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in heavy))
     )
 
     assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines()[-1] == "[]"
+    heavy, commands, crmconf_modules = run.stdout.splitlines()[-3:]
+    assert heavy == "[]"
+    assert commands == repr(command_modules)
+    if not command_modules:
+        assert crmconf_modules == repr(["crmconf.cli", "crmconf.cli.app"])
+
+
+def test_command_list_matches_the_commands() -> None:
+    """`crmconf --help` lists the commands from their summaries, without importing them."""
+    for name, (_where, summary) in COMMANDS.items():
+        command = main.get_command(click.Context(main), name)
+
+        assert command is not None
+        assert command.name == name
+        assert inspect.cleandoc(command.help or "").split("\n\n")[0] == summary
 
 
 def test_package_runs_as_a_module(tmp_path: Path) -> None:

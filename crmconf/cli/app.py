@@ -1,16 +1,106 @@
-"""The `crmconf` command group; commands register themselves on it."""
+"""The `crmconf` command group; each command's module is imported only when it runs."""
 
 from __future__ import annotations
 
 import gc
-import logging
+import importlib
+from gettext import gettext as _
 
 import click
 
 from crmconf import __version__
 
+COMMANDS: dict[str, tuple[str, str]] = {
+    "24so": (
+        "crmconf.cli.twentyfour_commands:twentyfour",
+        "24SevenOffice: the users and identities a configuration and URL refer to.",
+    ),
+    "apply": (
+        "crmconf.cli.plan_commands:apply",
+        "Apply PATH (a configuration, or a plan saved with 'plan -o'): show, ask, apply.",
+    ),
+    "customers": (
+        "crmconf.cli.customers_commands:customers",
+        'Deleted customers: list and restore them ("Återställa kunder").',
+    ),
+    "drift": (
+        "crmconf.cli.review_commands:drift",
+        "Compare the target with PATH: exit 0 when they agree, 2 on drift, 1 on error.",
+    ),
+    "export": (
+        "crmconf.cli.config_commands:export",
+        "Write the target's settings as a configuration (planning it gives no changes).",
+    ),
+    "fmt": (
+        "crmconf.cli.fmt_command:fmt",
+        "Format configuration files, or the *.yaml / *.yml files of directories.",
+    ),
+    "forecast": (
+        "crmconf.cli.forecast_command:forecast",
+        "Forecast sales: open opportunities' amounts weighted by their stage's probability.",
+    ),
+    "history": (
+        "crmconf.cli.history_commands:history",
+        "List applies, moves and rollbacks recorded in the target, newest first.",
+    ),
+    "move-customers": (
+        "crmconf.cli.history_commands:move_customers",
+        'Move ALL customers of an industry (or status type) to another — "Flytta kunder".',
+    ),
+    "plan": (
+        "crmconf.cli.plan_commands:plan_command",
+        "Show what applying PATH would change. Never writes to the target.",
+    ),
+    "rollback": (
+        "crmconf.cli.history_commands:rollback",
+        "Undo a recorded apply or move exactly: settings and every record it touched.",
+    ),
+    "sandbox": (
+        "crmconf.cli.sandbox_commands:sandbox",
+        "The embedded sandbox CRM (SQLite), for trying crmconf out and for tests.",
+    ),
+    "schema": (
+        "crmconf.cli.config_commands:schema",
+        "Print the JSON Schema of the configuration format.",
+    ),
+    "validate": (
+        "crmconf.cli.config_commands:validate",
+        "Check configuration files or directories, each on its own; needs no target.",
+    ),
+}
+"""Each command: where it is defined, and the first paragraph of its help for the
+command list of `crmconf --help` (tests/test_cli.py checks that they agree)."""
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command is run or asked
+    for its own help: start-up pays for click, not for every command's imports."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attribute = COMMANDS[cmd_name][0].split(":")
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's listing, from the summaries of the commands not imported yet.
+        listed = [
+            (name, self.commands.get(name) or click.Command(name, help=COMMANDS[name][1]))
+            for name in self.list_commands(ctx)
+        ]
+        listed = [(name, command) for name, command in listed if not command.hidden]
+        if not listed:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _command in listed)
+        with formatter.section(_("Commands")):
+            formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in listed])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="crmconf")
 @click.option(
     "--allow-outside-root",
@@ -19,8 +109,10 @@ from crmconf import __version__
 )
 def main(allow_outside_root: bool) -> None:
     """CRM settings as code: validate, plan and apply a YAML configuration."""
+    import logging
+
     if allow_outside_root:
-        from crmconf.config.loader import OUTSIDE_ROOT_ALLOWED
+        from crmconf.config.files import OUTSIDE_ROOT_ALLOWED
 
         token = OUTSIDE_ROOT_ALLOWED.set(True)
         click.get_current_context().call_on_close(lambda: OUTSIDE_ROOT_ALLOWED.reset(token))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
@@ -134,8 +133,15 @@ def check_safety(
 
 
 def load_config(
-    path: Path, strict: bool, env: str | None = None, vars_file: Path | None = None
+    path: Path,
+    strict: bool,
+    env: str | None = None,
+    vars_file: Path | None = None,
+    *,
+    report_warnings: bool = True,
 ) -> Configuration:
+    """Load a configuration for a command; lint warnings are errors with --strict, else
+    printed (unless the caller reports them itself)."""
     from crmconf.cli.environments import config_variables
     from crmconf.config.environments import require_environment
     from crmconf.config.loader import load
@@ -145,7 +151,7 @@ def load_config(
     config = load(path, env=env, variables=config_variables(vars_file))
     if strict and config.warnings:
         raise ConfigError(list(config.warnings))
-    for warning in config.warnings:
+    for warning in config.warnings if report_warnings else ():
         click.echo(f"warning: {warning}", err=True)
     return config
 
@@ -162,6 +168,8 @@ def confirm_or_refuse(question: str, yes: bool) -> None:
 
 def write_atomically(path: Path, text: str) -> None:
     """Write a whole file or nothing: a failed write never leaves half a file."""
+    import tempfile
+
     from crmconf.errors import CrmconfError
 
     directory = path.parent if str(path.parent) else Path(".")

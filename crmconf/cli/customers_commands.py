@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crmconf.cli.app import main
 from crmconf.cli.common import (
     as_writer,
     confirm_or_refuse,
@@ -46,7 +45,7 @@ def _table(customers: tuple[DeletedCustomer, ...]) -> list[str]:
     return aligned(rows, [True, False, False, False], indent="  ")
 
 
-@main.group()
+@click.group()
 def customers() -> None:
     """Deleted customers: list and restore them ("Återställa kunder").
 

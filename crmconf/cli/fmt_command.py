@@ -7,11 +7,10 @@ from pathlib import Path
 
 import click
 
-from crmconf.cli.app import main
 from crmconf.cli.common import reports_errors, write_atomically
 
 
-@main.command()
+@click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file would change.")
 @reports_errors
@@ -22,8 +21,8 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
     indentation; comments are kept. A file that is invalid on its own is reported
     and left as it is.
     """
+    from crmconf.config.files import configuration_files
     from crmconf.config.fmt import format_file
-    from crmconf.config.loader import configuration_files
     from crmconf.errors import ConfigError, CrmconfError, Problem
 
     problems: list[Problem] = []

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from crmconf.cli.app import main
 from crmconf.cli.common import reports_errors, target_option
 
 
-@main.command()
+@click.command()
 @target_option
 @click.option(
     "--by",

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crmconf.cli.app import main
 from crmconf.cli.common import (
     as_writer,
     confirm_or_refuse,
@@ -30,7 +29,7 @@ def _keeps_history(target: Target) -> SandboxTarget:
     return target
 
 
-@main.command()
+@click.command()
 @target_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 @reports_errors
@@ -57,7 +56,7 @@ def history(target: str | None, output_format: str) -> None:
         )
 
 
-@main.command()
+@click.command()
 @click.argument("entry", type=int)
 @target_option
 @click.option("--yes", "-y", is_flag=True, help="Roll back without asking.")
@@ -90,7 +89,7 @@ def rollback(
         click.echo(f"Rolled back entry {undone} (recorded as entry {recorded}).")
 
 
-@main.command(name="move-customers")
+@click.command(name="move-customers")
 @click.option("--industry", "industry", metavar="NAME", help="Move the customers of NAME …")
 @click.option("--status-type", "status_type", metavar="NAME", help="… or of this status type …")
 @click.option("--to", "destination", required=True, metavar="NAME", help="… to NAME.")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from crmconf.cli.app import main
 from crmconf.cli.common import (
     EXIT_CHANGES,
     as_writer,
@@ -35,7 +34,7 @@ from crmconf.cli.tenant_runs import (
 )
 
 
-@main.command(name="plan")
+@click.command(name="plan")
 @optional_config_argument
 @target_option
 @environment_options
@@ -139,7 +138,7 @@ def plan_command(
         sys.exit(EXIT_CHANGES)
 
 
-@main.command()
+@click.command()
 @optional_config_argument
 @target_option
 @environment_options

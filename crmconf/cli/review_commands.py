@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 
-from crmconf.cli.app import main
 from crmconf.cli.common import (
     EXIT_CHANGES,
     config_argument,
@@ -26,7 +25,7 @@ from crmconf.cli.only import limit_to, only_option, selected_kinds
 DRIFT_MARKER = "<!-- crmconf-drift -->"
 
 
-@main.command()
+@click.command()
 @config_argument
 @target_option
 @environment_options

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import click
 
-from crmconf.cli.app import main
 from crmconf.cli.common import (
     reports_errors,
     target_option,
 )
 
 
-@main.group()
+@click.group()
 def sandbox() -> None:
     """The embedded sandbox CRM (SQLite), for trying crmconf out and for tests."""
 

@@ -6,14 +6,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crmconf.cli.app import main
 from crmconf.cli.common import fail, reports_errors, target_option
 
 if TYPE_CHECKING:
     from crmconf.targets.twentyfour.target import TwentyFourTarget
 
 
-@main.group(name="24so")
+@click.group(name="24so")
 def twentyfour() -> None:
     """24SevenOffice: the users and identities a configuration and URL refer to."""
 

@@ -42,7 +42,8 @@ def _field_for(kind: Kind) -> tuple[Any, Any]:
 
 
 def _model(name: str, fields: dict[str, tuple[Any, Any]], doc: str | None) -> type[BaseModel]:
-    config = ConfigDict(frozen=True, extra="forbid", title=name)
+    # Validators are built on first use, and a section's as part of the whole document's.
+    config = ConfigDict(frozen=True, extra="forbid", title=name, defer_build=True)
     model: type[BaseModel] = create_model(name, __config__=config, __doc__=doc, **fields)  # type: ignore[call-overload]
     return model
 
@@ -50,7 +51,7 @@ def _model(name: str, fields: dict[str, tuple[Any, Any]], doc: str | None) -> ty
 class Safety(BaseModel):
     """Limits of the mass-change guard: beyond them a plan needs --allow-mass-change."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     max_change_fraction: Annotated[float, Field(ge=0, le=1, strict=True)] | None = None
     """Share of a kind's items (kinds of 10 or more) one plan may update or delete."""

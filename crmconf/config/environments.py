@@ -31,13 +31,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
-from crmconf.config.loader import (
-    YAML_SUFFIXES,
-    build_configuration,
-    configuration_files,
-    confined,
-    read_sources,
-)
+from crmconf.config.files import YAML_SUFFIXES, configuration_files, confined
+from crmconf.config.loader import build_configuration, read_sources
 from crmconf.config.yaml_source import SourceDocument
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.kinds import ALL_KINDS

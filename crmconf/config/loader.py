@@ -7,12 +7,9 @@ a file in one round rather than one error per run.
 from __future__ import annotations
 
 import difflib
-import errno
 import hashlib
 import os
-import stat
 from collections.abc import Iterable, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
 from typing import Any, get_args, get_origin
@@ -21,16 +18,19 @@ from pydantic import BaseModel, ValidationError
 
 from crmconf.collector import paused
 from crmconf.config.document import FORMAT_VERSION, document_model
+from crmconf.config.files import (
+    configuration_files,
+    confined,
+    read_bytes,
+)
 from crmconf.config.rules import check_configuration
 from crmconf.config.variables import substitute, with_flow_hint
-from crmconf.config.yaml_source import MAX_FILE_BYTES, SourceDocument, parse, read_text
+from crmconf.config.yaml_source import SourceDocument, parse, read_text
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.kinds import ALL_KINDS
 from crmconf.model.configuration import Configuration, Limits
 from crmconf.model.kind import Kind, Path, Record, section_value
 from crmconf.model.names import NAME_PATTERN
-
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -71,33 +71,6 @@ def load(
     return build_configuration(parsed, files, digest)
 
 
-OUTSIDE_ROOT_ALLOWED: ContextVar[bool] = ContextVar("outside_root_allowed", default=False)
-"""Whether a configuration directory may hold links to files outside it (--allow-outside-root)."""
-
-
-def confined(files: list[FilePath], root: FilePath) -> list[FilePath]:
-    """Refuse files of a configuration directory that resolve outside it (a symlink to
-    /etc/…, say): a reviewed directory must not pull in what nobody reviewed."""
-    if OUTSIDE_ROOT_ALLOWED.get():
-        return files
-    inside = FilePath(os.path.realpath(root))
-    # realpath, unlike resolve(), does not raise on a link loop; loops, pipes and devices
-    # are refused when read, as "not a regular file".
-    real = {file: FilePath(os.path.realpath(file)) for file in files}
-    problems = [
-        Problem(
-            f"{file.name} leads outside the configuration directory, to {real[file]}",
-            Location(str(file), 1, 1),
-            "copy the file into the directory, or pass --allow-outside-root if you mean it",
-        )
-        for file in files
-        if real[file].is_file() and not real[file].is_relative_to(inside)
-    ]
-    if problems:
-        raise ConfigError(problems)
-    return files
-
-
 def read_sources(
     files: Iterable[FilePath], variables: Mapping[str, str]
 ) -> tuple[str, list[SourceDocument | ConfigError]]:
@@ -111,7 +84,7 @@ def _read_all(files: Iterable[FilePath]) -> tuple[str, list[tuple[FilePath, byte
     digest = hashlib.sha256()
     contents = []
     for file in files:
-        data = _read_bytes(file)
+        data = read_bytes(file)
         digest.update(str(file.name).encode() + b"\0" + data + b"\0")
         contents.append((file, data))
     return digest.hexdigest(), contents
@@ -166,34 +139,6 @@ def build_configuration(
     )
 
 
-def configuration_files(path: FilePath) -> list[FilePath]:
-    """The files a path stands for: itself, or a directory's YAML files in name order."""
-    here = Location(str(path), 1, 1)
-    try:
-        if path.is_dir():
-            files = sorted(
-                child
-                for child in path.iterdir()
-                if child.suffix in YAML_SUFFIXES and not child.name.startswith(".")
-            )
-            if not files:
-                raise ConfigError(
-                    [
-                        Problem(
-                            "directory holds no *.yaml or *.yml file",
-                            here,
-                            "point crmconf at a configuration file or a directory of them",
-                        )
-                    ]
-                )
-            return files
-        if not path.exists():
-            raise ConfigError([Problem("no such file or directory", here)])
-    except OSError as error:
-        raise ConfigError([Problem(f"cannot read: {error.strerror}", here)]) from None
-    return [path]
-
-
 def validate_file(file: str, text: str) -> BaseModel:
     """One file's document on its own: its YAML read strictly and checked against the model.
 
@@ -201,38 +146,6 @@ def validate_file(file: str, text: str) -> BaseModel:
     configuration: `load` checks those.
     """
     return _validate(parse(file, text))
-
-
-def _read_bytes(file: FilePath) -> bytes:
-    where = Location(str(file), 1, 1)
-    try:
-        mode = file.stat().st_mode
-        if stat.S_ISDIR(mode):
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
-        if not stat.S_ISREG(mode):
-            raise ConfigError(
-                [
-                    Problem(
-                        "not a regular file (a pipe, device or socket?)",
-                        where,
-                        "configuration files are plain files",
-                    )
-                ]
-            )
-        with file.open("rb") as handle:
-            # Never read more than the size limit (+1 to notice it): a file may lie about
-            # its size or grow while read.
-            return handle.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        raise ConfigError(
-            [
-                Problem(
-                    f"cannot read the file: {error.strerror}",
-                    Location(str(file), 1, 1),
-                    "check that it exists, is a regular file and is readable",
-                )
-            ]
-        ) from None
 
 
 def _prune(written: list[tuple[dict[str, bool], Location]]) -> dict[str, bool]:

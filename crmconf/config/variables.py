@@ -21,7 +21,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from crmconf.config.yaml_source import MAX_FILE_BYTES, SourceDocument, parse, read_text
+from crmconf.config.files import MAX_FILE_BYTES
+from crmconf.config.yaml_source import SourceDocument, parse, read_text
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.model.kind import Path
 

@@ -16,11 +16,9 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from crmconf.config.files import MAX_FILE_BYTES
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.model.kind import Path
-
-MAX_FILE_BYTES = 16 * 1024 * 1024
-"""Largest configuration file read: far above any CRM's settings (100k items ≈ 4 MB)."""
 
 MAX_DEPTH = 200
 """Deepest nesting read; a group tree 90 levels deep still fits."""

@@ -33,7 +33,9 @@ Path = tuple[str | int, ...]
 class NamedItem(BaseModel):
     """An item of a list kind: identified by its name (or title), renamable in place."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Items are validated inside the document model, which builds their validators
+    # itself: building each kind's own at import time only slowed start-up.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     KEY_FIELD: ClassVar[str] = "name"
     SHORT_FORM: ClassVar[bool] = True
@@ -105,7 +107,7 @@ class Migration:
 class Removal(BaseModel):
     """An entry under `removed:`: an item to delete on purpose, and where its data goes."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # as NamedItem
 
     KEY_FIELD: ClassVar[str] = "name"
 

@@ -29,7 +29,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from crmconf.config.yaml_source import MAX_FILE_BYTES, SourceDocument, parse, read_text
+from crmconf.config.files import MAX_FILE_BYTES
+from crmconf.config.yaml_source import SourceDocument, parse, read_text
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.model.names import Name, identity, whole_number
 

@@ -1,0 +1,108 @@
+"""Which files a configuration path stands for, and reading them: no YAML, no models.
+
+Kept apart from the loader so that what needs only the files (the validate cache,
+`fmt`) does not import PyYAML or pydantic.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from contextvars import ContextVar
+from pathlib import Path as FilePath
+
+from crmconf.errors import ConfigError, Location, Problem
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""Largest configuration file read: far above any CRM's settings (100k items ≈ 4 MB)."""
+
+
+def configuration_files(path: FilePath) -> list[FilePath]:
+    """The files a path stands for: itself, or a directory's YAML files in name order."""
+    here = Location(str(path), 1, 1)
+    try:
+        if path.is_dir():
+            files = sorted(
+                child
+                for child in path.iterdir()
+                if child.suffix in YAML_SUFFIXES and not child.name.startswith(".")
+            )
+            if not files:
+                raise ConfigError(
+                    [
+                        Problem(
+                            "directory holds no *.yaml or *.yml file",
+                            here,
+                            "point crmconf at a configuration file or a directory of them",
+                        )
+                    ]
+                )
+            return files
+        if not path.exists():
+            raise ConfigError([Problem("no such file or directory", here)])
+    except OSError as error:
+        raise ConfigError([Problem(f"cannot read: {error.strerror}", here)]) from None
+    return [path]
+
+
+OUTSIDE_ROOT_ALLOWED: ContextVar[bool] = ContextVar("outside_root_allowed", default=False)
+"""Whether a configuration directory may hold links to files outside it (--allow-outside-root)."""
+
+
+def confined(files: list[FilePath], root: FilePath) -> list[FilePath]:
+    """Refuse files of a configuration directory that resolve outside it (a symlink to
+    /etc/…, say): a reviewed directory must not pull in what nobody reviewed."""
+    if OUTSIDE_ROOT_ALLOWED.get():
+        return files
+    inside = FilePath(os.path.realpath(root))
+    # realpath, unlike resolve(), does not raise on a link loop; loops, pipes and devices
+    # are refused when read, as "not a regular file".
+    real = {file: FilePath(os.path.realpath(file)) for file in files}
+    problems = [
+        Problem(
+            f"{file.name} leads outside the configuration directory, to {real[file]}",
+            Location(str(file), 1, 1),
+            "copy the file into the directory, or pass --allow-outside-root if you mean it",
+        )
+        for file in files
+        if real[file].is_file() and not real[file].is_relative_to(inside)
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return files
+
+
+def read_bytes(file: FilePath) -> bytes:
+    """A configuration file's bytes (up to the size limit and one more, to notice it)."""
+    where = Location(str(file), 1, 1)
+    try:
+        mode = file.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if not stat.S_ISREG(mode):
+            raise ConfigError(
+                [
+                    Problem(
+                        "not a regular file (a pipe, device or socket?)",
+                        where,
+                        "configuration files are plain files",
+                    )
+                ]
+            )
+        with file.open("rb") as handle:
+            # Never read more than the size limit (+1 to notice it): a file may lie about
+            # its size or grow while read.
+            return handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise ConfigError(
+            [
+                Problem(
+                    f"cannot read the file: {error.strerror}",
+                    Location(str(file), 1, 1),
+                    "check that it exists, is a regular file and is readable",
+                )
+            ]
+        ) from None
