@@ -32,6 +32,11 @@ from crmconf.model.configuration import Configuration, Limits
 from crmconf.model.kind import Kind, Path, Record, section_value
 from crmconf.model.names import NAME_PATTERN
 
+# The document model's validator is built here, once, as a pydantic model's is when its
+# class is defined: whatever imports the loader validates configurations, and commands
+# that do not (--version, --help, a remembered validate verdict) never import it.
+document_model().model_rebuild()
+
 
 @dataclass(frozen=True)
 class _Section:
