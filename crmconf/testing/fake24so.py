@@ -19,6 +19,8 @@ answers false.
 Every HTTP request is recorded in `server.calls` (operation, read/write kind,
 outcome, status, bodies with the Login password masked), so tests can assert
 things like "plan made zero write calls" or "500 changes = 1 SaveCategories".
+`most_in_flight` and `round_trips()` tell concurrent requests from requests
+made one after another.
 
 To try crmconf by hand, `python -m crmconf.testing.fake24so` serves the sample
 account and prints the `export CRMCONF_24SO_...` lines that point crmconf at it.
@@ -28,12 +30,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import heapq
 import logging
 import re
 import shlex
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -144,6 +148,7 @@ class FakeTwentyFour:
         self._sessions: dict[str, Session] = {}
         self._rules: list[_Rule] = []
         self._calls: list[CallRecord] = []
+        self._spans: list[tuple[float, float]] = []  # (received, answered), monotonic seconds
         self._in_flight = 0
         self.most_in_flight = 0
         """The most requests the fake was answering at one time: shows reads overlap."""
@@ -309,16 +314,40 @@ class FakeTwentyFour:
     def reset_calls(self) -> None:
         with self._lock:
             self._calls.clear()
+            self._spans.clear()
             self.most_in_flight = 0
 
-    def _entering(self) -> None:
+    def round_trips(self) -> int:
+        """The longest chain of requests each received after the one before it was answered.
+
+        That is how many round trips the clients waited for one after another:
+        requests answered at the same time (concurrent reads) count once, a
+        request sent after another's answer counts again. Clear-cut only with
+        latency injected (without it, requests sent together may not overlap),
+        and an upper bound: a request its busy client sent late counts again too.
+        """
+        with self._lock:
+            spans = sorted(self._spans)
+        answered: list[tuple[float, int]] = []  # heap of (answered at, chain length to it)
+        before = longest = 0  # `before`: the longest chain answered before the current request
+        for received, answered_at in spans:
+            while answered and answered[0][0] <= received:
+                before = max(before, heapq.heappop(answered)[1])
+            heapq.heappush(answered, (answered_at, before + 1))
+            longest = max(longest, before + 1)
+        return longest
+
+    def _entering(self) -> float:
         with self._lock:
             self._in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self._in_flight)
+        return time.monotonic()
 
-    def _leaving(self) -> None:
+    def _leaving(self, received: float) -> None:
+        answered = time.monotonic()
         with self._lock:
             self._in_flight -= 1
+            self._spans.append((received, answered))
 
     # ---- request handling ----------------------------------------------------------------
 
@@ -506,11 +535,11 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         headers = {k.lower(): v for k, v in self.headers.items()}
         fake = self.server.fake
-        fake._entering()
+        received = fake._entering()
         try:
             reply = fake._handle(self.path, headers, body)
         finally:
-            fake._leaving()
+            fake._leaving(received)
         if reply.drop:
             self.close_connection = True  # no status line at all: the client sees a reset
             return

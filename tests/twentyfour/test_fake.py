@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 
@@ -162,3 +164,28 @@ def test_start_stop_and_custom_data() -> None:
     finally:
         server.stop()
         server.stop()
+
+
+def test_latency_on_every_call_and_round_trips_tell_sequential_from_concurrent(
+    fake: FakeTwentyFour,
+) -> None:
+    fake.inject_latency(0.05, count=None)  # every operation, until cleared
+    inner = '<HasSession xmlns="http://24sevenOffice.com/webservices"/>'
+    for _ in range(3):
+        _post(fake, AUTH, "HasSession", inner)
+    assert fake.round_trips() == 3 and fake.most_in_flight == 1
+
+    fake.reset_calls()
+    assert fake.round_trips() == 0
+    fake.clear_injections()
+    fake.inject_latency(0.3, count=None)  # long enough for all four to be in flight at once
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(
+            pool.map(lambda _: _post(fake, AUTH, "HasSession", inner).status_code, "abcd")
+        )
+    assert statuses == [200] * 4
+    assert fake.count("HasSession") == 4
+    assert fake.round_trips() == 1 and fake.most_in_flight == 4
+
+    _post(fake, AUTH, "HasSession", inner)  # after all four were answered
+    assert fake.round_trips() == 2
