@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -10,16 +11,20 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
+from sqlalchemy import select
 
+from crmconf.targets.sandbox import schema
 from crmconf.targets.sandbox.lock import held
 from crmconf.targets.sandbox.target import SandboxTarget
 from tests import postgres
 from tests.conftest import ROOT, SEED
+from tests.test_sandbox import MANY_CREATES
 
 Cli = Callable[..., Result]
 Write = Callable[..., Path]
@@ -57,6 +62,80 @@ def test_rollback_restores_settings_and_data_exactly(cli: Cli, demo_url: str) ->
     assert result.exit_code == 0, result.output
     assert _data(demo_url) == before
     assert "(rolled back by 2)" in cli("history", "--target", demo_url).output
+
+
+def _changed_rows(before: Mapping[str, list[Any]], after: Mapping[str, list[Any]]) -> int:
+    """Rows inserted or changed, table by table (for a change that deletes nothing)."""
+    return sum(len(set(rows) - set(before.get(name, []))) for name, rows in after.items())
+
+
+def test_rollback_of_many_creates_restores_every_table_exactly(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    config = write_config(MANY_CREATES)
+    before = _data(demo_url)
+    assert cli("apply", config, "--target", demo_url, "--yes").exit_code == 0
+    after = _data(demo_url)
+    assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0
+    with SandboxTarget.open(demo_url) as target:
+        (entry,) = target.history()
+    assert entry.rows == _changed_rows(before, after)
+
+    assert cli("rollback", "1", "--target", demo_url, "--yes").exit_code == 0
+
+    assert _data(demo_url) == before
+
+
+def test_rollback_of_creates_a_later_apply_renamed_is_refused_unless_cascaded(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    before = _data(demo_url)
+    first = write_config("crmconf: 1\nindustries: [Bygg, Data/IT, Turism, Handel, Vård]\n")
+    second = write_config(
+        "crmconf: 1\nindustries: [Bygg, Data/IT, Turism, Vård, "
+        "{name: Detaljhandel, renamed_from: [Handel]}]\n",
+        name="second.yaml",
+    )
+    assert cli("apply", first, "--target", demo_url, "--yes").exit_code == 0
+    assert cli("apply", second, "--target", demo_url, "--yes").exit_code == 0
+
+    refused = cli("rollback", "1", "--target", demo_url, "--yes")
+    assert refused.exit_code == 1
+    assert "later entries changed the same rows: 2 (apply" in refused.output
+
+    assert cli("rollback", "1", "--target", demo_url, "--yes", "--cascade").exit_code == 0
+    assert _data(demo_url) == before
+
+
+def _one_entry_per_row(entries: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    """An undo log as crmconf wrote it before it logged a statement's inserts together."""
+    for entry in entries:
+        if entry["op"] != "insert_many":
+            yield entry
+            continue
+        for key in entry["keys"]:
+            columns = dict(zip(entry["columns"], key, strict=True))
+            yield {"op": "insert", "table": entry["table"], "key": columns}
+
+
+def test_an_undo_log_of_one_entry_per_row_still_rolls_back_exactly(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    before = _data(demo_url)
+    assert cli("apply", write_config(MANY_CREATES), "--target", demo_url, "--yes").exit_code == 0
+    history = schema.history
+    with SandboxTarget.open(demo_url) as target:
+        (applied,) = target.history()
+        with target.engine.begin() as connection:
+            undo = json.loads(connection.scalar(select(history.c.undo)))
+            legacy = list(_one_entry_per_row(undo))
+            assert len(legacy) == applied.rows > len(undo)
+            connection.execute(history.update().values(undo=json.dumps(legacy)))
+        assert target.history()[0].rows == applied.rows
+
+    assert cli("rollback", "1", "--target", demo_url, "--yes").exit_code == 0
+
+    assert _data(demo_url) == before
 
 
 def test_rollback_of_a_merge_moves_every_customer_back(

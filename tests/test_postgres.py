@@ -29,6 +29,7 @@ from crmconf.targets.sandbox.lock import held
 from crmconf.targets.sandbox.target import SandboxTarget
 from tests import postgres
 from tests.conftest import ROOT, SEED
+from tests.test_sandbox import MANY_CREATES
 
 Cli = Callable[..., Result]
 Write = Callable[..., Path]
@@ -90,10 +91,14 @@ def _failing_write(engine: Engine, number: int) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", fail)
 
 
-def test_apply_is_all_or_nothing_whichever_write_fails(pg_demo_url: str) -> None:
+@pytest.mark.parametrize("config", [SEED, MANY_CREATES], ids=["seed", "many creates"])
+def test_apply_is_all_or_nothing_whichever_write_fails(
+    pg_demo_url: str, write_config: Write, config: Path | str
+) -> None:
+    path = config if isinstance(config, Path) else write_config(config)
     before = _data(pg_demo_url)
     with SandboxTarget.open(pg_demo_url) as target:
-        result = plan(load(SEED), target)
+        result = plan(load(path), target)
         number = 0
         while True:  # fail the 1st write, then the 2nd, …, until one apply has none to fail
             number += 1

@@ -66,6 +66,51 @@ features:
 """
 """A configuration touching every kind of the demo: renames, moves, creates, deletes."""
 
+MANY_CREATES = """\
+crmconf: 1
+customer_info:
+  contact_origins: [Tips, Mässa, Annons, Webbformulär, Event]
+categories:
+  - {name: Partner, show_on: customer}
+  - {name: Leverantör, show_on: both}
+  - {name: Återförsäljare, show_on: both, protect: true}
+  - {name: Konsult, show_on: contact}
+  - {name: Myndighet, show_on: customer, protect: true}
+groups:
+  - name: Försäljning
+    type: sales
+    description: Säljare
+    members: [anna@example.com]
+    children:
+      - name: Sälj Norr
+        type: sales
+        members: [erik@example.com, maria@example.com]
+        children:
+          - {name: Sälj Luleå, type: sales, members: [johan@example.com]}
+          - {name: Sälj Umeå, type: sales}
+      - name: Sälj Syd
+        type: sales
+        protect: true
+        children:
+          - {name: Sälj Malmö, type: sales, members: [erik@example.com, lisa@example.com]}
+  - {name: Administration, type: standard, members: [lisa@example.com]}
+  - {name: Ekonomi, type: standard, members: [maria@example.com]}
+industries: [Bygg, {name: IT och telekom, renamed_from: [Data/IT]}, Turism, Handel, Vård, Skola]
+sales:
+  rejection_reasons: [Pris, Tid, Budget]
+  stages:
+    - {title: Steg 0 Lead, probability: 5, status: open}
+    - {title: Steg 1 Telefonsamtal, probability: 15, status: open}
+    - {title: Steg 2 Första besök, probability: 35, status: open}
+    - {title: Steg 3 Andra besök, probability: 50, status: open}
+    - {title: Steg 4 Uppföljningssamtal, probability: 100, status: open_won}
+    - {title: Förlorad på pris, probability: 0, status: closed_lost, rejection_reason: Budget}
+    - {title: Förlorad på tid, probability: 0, status: closed_lost, rejection_reason: Tid}
+"""
+"""Creates the demo lacks, applied a statement per kind (per tree level for groups):
+new items between existing ones, three levels of groups with members, protected items,
+stages naming new rejection reasons, and a rename amid the creates of its kind."""
+
 
 def _file(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
@@ -150,11 +195,15 @@ def test_refused_plan_and_export_and_validate_never_write(
 
 
 @pytest.mark.sqlite_only(reason="copies the SQLite file for every injected failure")
-def test_apply_is_all_or_nothing_whichever_write_fails(demo_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("config", [SEED, MANY_CREATES], ids=["seed", "many creates"])
+def test_apply_is_all_or_nothing_whichever_write_fails(
+    write_config: WriteConfig, demo_url: str, tmp_path: Path, config: Path | str
+) -> None:
+    path = config if isinstance(config, Path) else write_config(config)
     pristine = tmp_path / "pristine.db"
     shutil.copyfile(_file(demo_url), pristine)
     with SandboxTarget.open(demo_url) as target, _failing_write(target.engine, 0) as writes:
-        apply(plan(load(SEED), target), target)
+        apply(plan(load(path), target), target)
     assert len(writes) > 10
 
     for number in range(1, len(writes) + 1):
@@ -162,13 +211,35 @@ def test_apply_is_all_or_nothing_whichever_write_fails(demo_url: str, tmp_path: 
         shutil.copyfile(pristine, _file(url))
         before = _dump(url)
         with SandboxTarget.open(url) as target:
-            result = plan(load(SEED), target)
+            result = plan(load(path), target)
             with (
                 _failing_write(target.engine, number),
                 pytest.raises(TargetError, match=f"injected failure of write {number}"),
             ):
                 apply(result, target)
         assert _dump(url) == before, f"write {number} of {len(writes)} left a partial apply"
+
+
+@pytest.mark.sqlite_only(reason="adds a failing trigger through sqlite3")
+def test_a_failure_inside_one_statement_of_many_creates_changes_nothing(
+    write_config: WriteConfig, demo_url: str
+) -> None:
+    # Konsult is the second of the three categories one statement inserts: the first is
+    # in the table when the database refuses it.
+    with sqlite3.connect(_file(demo_url)) as connection:
+        connection.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON categories WHEN NEW.name = 'Konsult' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
+        )
+    connection.close()
+    before = _dump(demo_url)
+
+    with SandboxTarget.open(demo_url) as target:
+        result = plan(load(write_config(MANY_CREATES)), target)
+        with pytest.raises(TargetError, match="refused by a trigger"):
+            apply(result, target)
+
+    assert _dump(demo_url) == before
 
 
 @pytest.mark.sqlite_only(reason="compares sqlite3 dumps of the file")

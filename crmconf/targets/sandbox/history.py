@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select
 
 from crmconf.errors import PlanError
 from crmconf.targets.sandbox import schema
-from crmconf.targets.sandbox.journal import Journal, touched, undo
+from crmconf.targets.sandbox.journal import Journal, rows_touched, touched, undo
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,10 @@ class HistoryEntry:
     """How many rows it touched (settings and the data referencing them)."""
     rollback_of: int | None
     rolled_back_by: int | None
+
+
+_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False, check_circular=False)
+"""For the changes of an entry: plain data built for it, with no cycles to look for."""
 
 
 def now() -> str:
@@ -54,7 +58,7 @@ def record(
             command=command,
             config_digest=config_digest,
             summary=summary,
-            changes=json.dumps(changes, default=str, ensure_ascii=False),
+            changes=_ENCODER.encode(changes),
             undo=journal.dumps(),
             rollback_of=rollback_of,
         )
@@ -76,7 +80,7 @@ def entries(connection: Connection) -> list[HistoryEntry]:
             config_digest=row.config_digest,
             summary=row.summary,
             changes=json.loads(row.changes),
-            rows=len(json.loads(row.undo)),
+            rows=rows_touched(json.loads(row.undo)),
             rollback_of=row.rollback_of,
             rolled_back_by=row.rolled_back_by,
         )

@@ -6,9 +6,10 @@ at all.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event, func, se
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
+from crmconf.collector import paused
 from crmconf.customers import DeletedCustomer, Restored
 from crmconf.errors import PlanError, TargetError
 from crmconf.forecast import Pipeline
@@ -31,7 +33,7 @@ from crmconf.postgres import with_driver
 from crmconf.targets.base import Capabilities, Target
 from crmconf.targets.sandbox import history, schema
 from crmconf.targets.sandbox.customers import read_deleted, restore_deleted
-from crmconf.targets.sandbox.journal import Journal
+from crmconf.targets.sandbox.journal import CHUNK, Journal
 from crmconf.targets.sandbox.lock import held
 from crmconf.targets.sandbox.mapping import SWITCHES, TABLES, KindTable, UsedBy
 from crmconf.targets.sandbox.pipeline import read_pipeline
@@ -126,7 +128,9 @@ class SandboxTarget(Target):
     # Writing
 
     def apply(self, plan: Plan) -> None:
-        with self._writing("apply") as connection:
+        # The rows, the undo log and the history entry are tens of thousands of objects
+        # for a large plan, none in a cycle: the cyclic collector would only walk them.
+        with paused(), self._writing("apply") as connection:
             _refuse_if_stale(connection, plan)
             writer = _Writer(connection)
             writer.apply(plan)
@@ -240,7 +244,12 @@ def _item_id(connection: Connection, kind: Kind, name: str) -> int:
 
 
 def _read_state(connection: Connection, kinds: Iterable[Kind]) -> State:
-    items = {kind.name: _read_kind(connection, kind) for kind in kinds}
+    protected: dict[str, set[int]] = defaultdict(set)
+    for kind_name, item_id in connection.execute(
+        select(schema.protected.c.kind, schema.protected.c.item_id)
+    ):
+        protected[kind_name].add(item_id)
+    items = {kind.name: _read_kind(connection, kind, protected[kind.name]) for kind in kinds}
     users = frozenset(connection.scalars(select(schema.users.c.login)))
     return State(items, users)
 
@@ -284,7 +293,9 @@ def _reason(error: SQLAlchemyError) -> str:
     return str(original).splitlines()[0]
 
 
-def _read_kind(connection: Connection, kind: Kind) -> tuple[ExistingItem, ...]:
+def _read_kind(
+    connection: Connection, kind: Kind, protected_ids: set[int]
+) -> tuple[ExistingItem, ...]:
     if kind.name in SWITCHES:
         enabled = connection.scalar(
             select(schema.switches.c.enabled).where(schema.switches.c.name == SWITCHES[kind.name])
@@ -293,39 +304,42 @@ def _read_kind(connection: Connection, kind: Kind) -> tuple[ExistingItem, ...]:
         return (ExistingItem(name, name, {"enabled": bool(enabled)}),)
     spec = TABLES[kind.name]
     table = spec.table
-    query = select(table)
+    # Rows as tuples, columns in a known order (a mapping per row costs more than the
+    # read), made into fields in passes: only some kinds need more than a dict.
+    plain = tuple(spec.columns)
+    linked = tuple(spec.references)
+    query = select(
+        table.c.id,
+        table.c[spec.name_column],
+        *(table.c[spec.columns[field]] for field in plain),
+        *(table.c[spec.references[field]] for field in linked),
+    )
     if spec.list_name:
         query = query.where(table.c.list == spec.list_name)
     if spec.position:
         query = query.order_by(table.c.position, table.c.id)
-    rows = connection.execute(query).mappings().all()
-    names = _reference_names(connection, kind, spec)
-    protected_ids = set(
-        connection.scalars(
-            select(schema.protected.c.item_id).where(schema.protected.c.kind == kind.name)
-        )
-    )
+    rows = connection.execute(query).all()
+    named = (*plain, *linked)
+    fields = [dict(zip(named, values, strict=True)) for _id, _name, *values in rows]
+    for field, names in _reference_names(connection, kind, rows).items():
+        for item in fields:
+            value = item[field]
+            item[field] = None if value is None else names.get(value)
+    if "type" in plain:
+        for item in fields:
+            item["type"] = _group_type(item["type"])
+    if spec.members:
+        members = _members(connection)
+        for row, item in zip(rows, fields, strict=True):
+            item["members"] = sorted(members.get(row[0], ()))
     usage = _usage(connection, spec)
-    members = _members(connection) if spec.members else {}
-    items = []
-    for row in rows:
-        fields: dict[str, Any] = {field: row[column] for field, column in spec.columns.items()}
-        if "type" in fields:
-            fields["type"] = _group_type(fields["type"])
-        for field, column in spec.references.items():
-            fields[field] = names[field].get(row[column]) if row[column] is not None else None
-        if spec.members:
-            fields["members"] = sorted(members.get(row["id"], ()))
-        items.append(
-            ExistingItem(
-                row["id"],
-                row[spec.name_column],
-                fields,
-                usage.get(row["id"], Usage()),
-                row["id"] in protected_ids,
-            )
-        )
-    return tuple(items)
+    unused = Usage()
+    return tuple(
+        [
+            ExistingItem(row[0], row[1], item, usage.get(row[0], unused), row[0] in protected_ids)
+            for row, item in zip(rows, fields, strict=True)
+        ]
+    )
 
 
 def _group_type(value: Any) -> Any:
@@ -335,14 +349,22 @@ def _group_type(value: Any) -> Any:
 
 
 def _reference_names(
-    connection: Connection, kind: Kind, spec: KindTable
+    connection: Connection, kind: Kind, rows: Sequence[Sequence[Any]]
 ) -> dict[str, dict[int, str]]:
+    """Per reference field, id → name of the items it can name.
+
+    A kind naming its own items (a group's parent) takes them from its `rows` (id, name,
+    …), the whole table; other kinds are read.
+    """
     names: dict[str, dict[int, str]] = {}
     for reference in kind.references:
         other = TABLES[reference.kind]
+        if reference.kind == kind.name and not other.list_name:
+            names[reference.field] = {row[0]: row[1] for row in rows}
+            continue
         column = other.table.c[other.name_column]
-        rows = connection.execute(select(other.table.c.id, column))
-        names[reference.field] = {row[0]: row[1] for row in rows}
+        found = connection.execute(select(other.table.c.id, column))
+        names[reference.field] = {row[0]: row[1] for row in found}
     return names
 
 
@@ -369,24 +391,68 @@ def _members(connection: Connection) -> dict[int, list[str]]:
     return members
 
 
+@dataclasses.dataclass
+class _Creates:
+    """Consecutive creates of one kind, inserted together by one statement.
+
+    None of them names another (a child group waits for the level holding its parent),
+    and all write the same columns.
+    """
+
+    kind: str
+    columns: frozenset[str]
+    rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    keys: list[str] = dataclasses.field(default_factory=list)
+    """The items' identities, in the order of `rows`."""
+    named: set[str] = dataclasses.field(default_factory=set)
+    """The same identities, to tell whether a reference names an item still queued."""
+    members: list[list[str]] = dataclasses.field(default_factory=list)
+    """For groups: each one's member logins, in the order of `rows`."""
+    protected: list[int] = dataclasses.field(default_factory=list)
+    """Indexes into `rows` of the items created with `protect: true`."""
+
+
+_FIELD_COLUMNS: dict[str, dict[str, tuple[str, str | None]]] = {
+    kind_name: {
+        "name": (spec.name_column, None),
+        **{field: (column, None) for field, column in spec.columns.items()},
+        **{
+            reference.field: (spec.references[reference.field], reference.kind)
+            for reference in KINDS_BY_NAME[kind_name].references
+        },
+    }
+    for kind_name, spec in TABLES.items()
+}
+"""Per kind: field → (column, the kind a reference field names, else None)."""
+
+
 class _Writer:
-    """Carries out a plan's changes on one connection inside the caller's transaction."""
+    """Carries out a plan's changes on one connection inside the caller's transaction.
+
+    Creates are queued while the plan creates more of the same kind, then inserted by
+    one statement (a tree: one per level); any other change first inserts the queue, so
+    the writes keep the plan's order.
+    """
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.journal = Journal(connection)
         self.ids: dict[str, dict[str, int]] = {}
+        self.queued: _Creates | None = None
 
     def apply(self, plan: Plan) -> None:
         for change in plan.automatic:
+            if change.action is Action.CREATE and change.kind not in SWITCHES:
+                self._create(change)
+                continue
+            self._insert_queued()
             if change.kind in SWITCHES:
                 self._switch(change)
-            elif change.action is Action.CREATE:
-                self._create(change)
             elif change.action is Action.UPDATE:
                 self._update(change)
             else:
                 self._delete(change)
+        self._insert_queued()
         for kind_name, order in plan.final_order.items():
             self._reorder(kind_name, order)
 
@@ -402,40 +468,70 @@ class _Writer:
         return self.ids[kind_name]
 
     def _id_of(self, kind_name: str, name: str) -> int:
-        return self._cache(kind_name)[identity(name)]
+        key = identity(name)
+        queued = self.queued
+        if queued is not None and queued.kind == kind_name and key in queued.named:
+            self._insert_queued()  # the parent of a group of the next tree level
+        return self._cache(kind_name)[key]
 
     def _values(self, change: Change, fields: Iterable[str]) -> dict[str, Any]:
-        spec = TABLES[change.kind]
-        kind = KINDS_BY_NAME[change.kind]
-        targets = {reference.field: reference.kind for reference in kind.references}
+        columns = _FIELD_COLUMNS[change.kind]
         after = change.after or {}
         values: dict[str, Any] = {}
         for field in fields:
-            if field == "name":
-                values[spec.name_column] = after["name"]
-            elif field in spec.columns:
-                values[spec.columns[field]] = after[field]
-            elif field in spec.references:
-                name = after[field]
-                values[spec.references[field]] = (
-                    None if name is None else self._id_of(targets[field], name)
-                )
+            found = columns.get(field)
+            if found is None:
+                continue
+            column, referenced = found
+            value = after[field]
+            if referenced is not None and value is not None:
+                value = self._id_of(referenced, value)
+            values[column] = value
         return values
 
     def _create(self, change: Change) -> None:
+        """Queue the create with the others of its kind (see `_insert_queued`)."""
         spec = TABLES[change.kind]
-        assert change.after is not None
-        values = self._values(change, change.after)
+        after = change.after
+        assert after is not None
+        values = self._values(change, after)
         if spec.list_name:
             values["list"] = spec.list_name
         if spec.position:
-            values["position"] = change.after.get("position", 0)
-        new_id = self.journal.insert(spec.table, values)
-        self._cache(change.kind)[identity(change.name)] = new_id
+            values["position"] = after.get("position", 0)
+        batch = self.queued
+        if batch is None or batch.kind != change.kind or batch.columns != values.keys():
+            self._insert_queued()
+            batch = self.queued = _Creates(change.kind, frozenset(values))
+        key = identity(after["name"])
+        if after.get("protect"):
+            batch.protected.append(len(batch.rows))
+        batch.rows.append(values)
+        batch.keys.append(key)
+        batch.named.add(key)
         if spec.members:
-            self._set_members(new_id, change.after["members"])
-        if change.after.get("protect"):
-            self.journal.insert(schema.protected, {"kind": change.kind, "item_id": new_id})
+            batch.members.append(after["members"])
+
+    def _insert_queued(self) -> None:
+        """Insert the queued creates, then their members and protections: a statement each."""
+        batch, self.queued = self.queued, None
+        if batch is None:
+            return
+        spec = TABLES[batch.kind]
+        new_ids = self.journal.insert_many(spec.table, batch.rows)
+        cache = self.ids.get(batch.kind)  # else loaded when first needed, new rows included
+        if cache is not None:
+            cache.update(zip(batch.keys, new_ids, strict=True))
+        if batch.members:
+            user_ids = _user_ids(self.connection, {login for m in batch.members for login in m})
+            members = [
+                {"group_id": group_id, "user_id": user_ids[login]}
+                for group_id, logins in zip(new_ids, batch.members, strict=True)
+                for login in logins
+            ]
+            self.journal.insert_many(schema.group_members, members)
+        protected = [{"kind": batch.kind, "item_id": new_ids[index]} for index in batch.protected]
+        self.journal.insert_many(schema.protected, protected)
 
     def _update(self, change: Change) -> None:
         spec = TABLES[change.kind]
@@ -485,12 +581,12 @@ class _Writer:
             self.journal.insert(table, {"group_id": group_id, "user_id": user_ids[login]})
 
     def _reorder(self, kind_name: str, order: tuple[str, ...]) -> None:
+        """Number the kind's items 1, 2, … in `order`, writing only positions that change."""
         spec = TABLES[kind_name]
         table = spec.table
-        for position, name in enumerate(order, start=1):
-            self.journal.update(
-                table, table.c.id == self._id_of(kind_name, name), {"position": position}
-            )
+        positions = {self._id_of(kind_name, name): at for at, name in enumerate(order, start=1)}
+        where = table.c.list == spec.list_name if spec.list_name else None
+        self.journal.update_many(table, "position", positions, where)
 
 
 def _migrate(journal: Journal, used_by: UsedBy, old: int, new: int | None) -> None:
@@ -511,10 +607,15 @@ def _migrate(journal: Journal, used_by: UsedBy, old: int, new: int | None) -> No
 
 
 def _user_ids(connection: Connection, logins: Iterable[str]) -> Mapping[str, int]:
-    query = select(schema.users.c.login, schema.users.c.id).where(
-        schema.users.c.login.in_(list(logins))
-    )
-    return {login: user_id for login, user_id in connection.execute(query)}
+    wanted = list(logins)
+    users = schema.users
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), CHUNK):
+        query = select(users.c.login, users.c.id).where(
+            users.c.login.in_(wanted[start : start + CHUNK])
+        )
+        found.update((login, user_id) for login, user_id in connection.execute(query))
+    return found
 
 
 def sandbox_exists(url: str) -> bool:
