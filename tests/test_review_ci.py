@@ -62,8 +62,11 @@ def check_command_line(words: list[str]) -> None:
     while isinstance(command, click.Group):
         assert words, f"{command.name} needs a subcommand"
         name, words = words[0], words[1:]
-        found = command.commands.get(name)
-        assert found is not None, f"no command {name!r}; there are {sorted(command.commands)}"
+        # click's own lookup: the main group loads its commands lazily.
+        context = click.Context(command)
+        found = command.get_command(context, name)
+        there = sorted(command.list_commands(context))
+        assert found is not None, f"no command {name!r}; there are {there}"
         command = found
     options = {opt: param for param in command.params for opt in param.opts + param.secondary_opts}
     positional = [param for param in command.params if isinstance(param, click.Argument)]

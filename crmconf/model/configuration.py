@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -51,10 +52,18 @@ class Configuration:
 
     def removal(self, kind: Kind, key: str) -> Record | None:
         """The `removed:` entry for an item of a kind, by identity."""
-        for record in self.removals.get(kind.name, ()):
-            if record.key == key:
-                return record
-        return None
+        by_key = self._removals_by_key.get(kind.name)
+        return by_key.get(key) if by_key else None
+
+    @functools.cached_property
+    def _removals_by_key(self) -> dict[str, dict[str, Record]]:
+        # The planner asks once per deleted item: a lookup, not a scan of `removed:`.
+        index: dict[str, dict[str, Record]] = {}
+        for name, records in self.removals.items():
+            by_key = index[name] = {}
+            for record in records:
+                by_key.setdefault(record.key, record)  # the first entry wins, as in a scan
+        return index
 
     def only(self, kinds: set[str]) -> Configuration:
         """The same configuration limited to some kinds (adopting one area at a time)."""

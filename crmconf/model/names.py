@@ -33,6 +33,11 @@ Name = Annotated[
 
 def identity(name: str) -> str:
     """The identity key of a name: case-folded, whitespace collapsed."""
+    # Most names have nothing to collapse: their only whitespace is single inner ASCII
+    # spaces (every other whitespace character is unprintable). Planning asks for the
+    # identity of every item, so that case skips splitting and joining.
+    if name.isprintable() and "  " not in name and name[:1] != " " and name[-1:] != " ":
+        return name.casefold()
     return " ".join(name.split()).casefold()
 
 

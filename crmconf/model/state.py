@@ -65,14 +65,27 @@ class State:
         return self.items.get(kind.name, ())
 
 
+_FINGERPRINT_ENCODER = json.JSONEncoder(
+    sort_keys=True, default=str, ensure_ascii=False, check_circular=False
+)
+"""Made once; the document has no cycles to look for (it is built right here)."""
+
+
 def fingerprint(state: State) -> str:
     """A digest of everything a plan was computed from, to refuse applying a stale plan."""
+    # Computed on every plan, so built with as few objects as the same digest allows:
+    # tuples encode as the lists they were, and a dict needs no copy.
     document = {
         kind: [
-            [str(item.id), item.name, dict(item.fields), vars(item.usage), item.protected]
+            (
+                str(item.id),
+                item.name,
+                item.fields if type(item.fields) is dict else dict(item.fields),
+                vars(item.usage),
+                item.protected,
+            )
             for item in items
         ]
         for kind, items in sorted(state.items.items())
     }
-    text = json.dumps(document, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_FINGERPRINT_ENCODER.encode(document).encode()).hexdigest()

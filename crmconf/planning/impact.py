@@ -82,14 +82,15 @@ def pipeline_impact(plan: Plan, pipeline: Pipeline) -> Impact:
             or (change.action is Action.UPDATE and set(change.changed) & _WEIGHING_FIELDS)
         )
     )
-    groups = [
-        _shift(group, [weight for weight in weights if group in weight.row.groups])
-        for group in pipeline.sales_groups
-    ]
-    groups.append(_shift(None, [weight for weight in weights if not weight.row.groups]))
+    # One pass over the weights for every group and owner, not one per sales group.
+    by_group: dict[str | None, list[_Weight]] = defaultdict(list)
     by_owner: dict[str, list[_Weight]] = defaultdict(list)
     for weight in weights:
+        for group in set(weight.row.groups) or (None,):
+            by_group[group].append(weight)
         by_owner[weight.row.owner].append(weight)
+    groups = [_shift(group, by_group.get(group, ())) for group in pipeline.sales_groups]
+    groups.append(_shift(None, by_group.get(None, ())))
     salespeople = [_shift(owner, by_owner[owner]) for owner in sorted(by_owner)]
     return Impact(
         reweighing,

@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from crmconf.errors import ConfigError, PlanError, Problem
 from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
 from crmconf.model.configuration import Configuration
@@ -43,6 +41,8 @@ def kinds_to_read(config: Configuration) -> list[Kind]:
 class _KindDiff:
     kind: Kind
     existing: tuple[ExistingItem, ...]
+    keys: list[str]
+    """The identity of each record, in the configuration's order (computed once)."""
     matches: list[tuple[Record, ExistingItem | None]]
     deleted: list[ExistingItem]
     renames: dict[str, str]
@@ -75,7 +75,9 @@ def plan(
             left = [i for i in pruned.deleted if config.removal(pruned.kind, i.key) is None]
             if left:
                 unmanaged[pruned.kind.name] = tuple(left)
-            pruned.deleted = [item for item in pruned.deleted if item not in left]
+            pruned.deleted = [
+                item for item in pruned.deleted if config.removal(pruned.kind, item.key) is not None
+            ]
     _check_references(config, state, diffs)
     if refuse_orphans:
         _check_deletes(config, state, diffs)
@@ -87,14 +89,15 @@ def plan(
         if diff is None:
             continue
         kind_changes = _changes(diff, diffs)
+        deleted = diff.deleted
         if kind.tree:
-            desired = _depths({r.key: r.fields.get("parent") for r in config.records(kind)})
-            kind_changes.sort(key=lambda change: desired.get(identity(change.name), 0))
-        creates_updates.extend(kind_changes)
-        doomed = [_delete(kind, item, config) for item in diff.deleted]
-        if kind.tree:
+            records = zip(diff.keys, config.records(kind), strict=True)
+            desired = _depths({key: record.fields.get("parent") for key, record in records})
+            kind_changes.sort(key=lambda keyed: desired.get(keyed[0], 0))
             current = _depths({i.key: i.fields.get("parent") for i in state.of(kind)})
-            doomed.sort(key=lambda change: -current.get(identity(change.name), 0))
+            deleted = sorted(deleted, key=lambda item: -current.get(item.key, 0))
+        creates_updates.extend(change for _key, change in kind_changes)
+        doomed = [_delete(kind, item, config) for item in deleted]
         deletes[:0] = doomed  # reverse kind order: dependants go first
         if kind.ordered and (kind_changes or doomed):
             final_order[kind.name] = tuple(record.name for record in config.records(kind))
@@ -114,95 +117,163 @@ def plan(
     )
 
 
+_NEEDS = {action: Capability(action.value) for action in Action}
+"""The capability a target needs to make each kind of change itself."""
+
+
 def _with_manual_step(change: Change, capabilities: Capabilities) -> Change:
-    kind = KINDS_BY_NAME[change.kind]
     can = capabilities.get(change.kind, frozenset())
-    if Capability(change.action.value) in can:
+    if _NEEDS[change.action] in can:
         return change
+    kind = KINDS_BY_NAME[change.kind]
     return replace(change, manual_step=manual_step(kind, change, Capability.MOVE in can))
 
 
 def _match(
     kind: Kind, records: tuple[Record, ...], existing: tuple[ExistingItem, ...]
 ) -> _KindDiff:
-    by_key = {item.key: item for item in existing}
-    wanted = {record.key for record in records}
+    # Each identity is computed once: it is most of the cost of matching.
+    existing_keys = [item.key for item in existing]
+    by_key = dict(zip(existing_keys, existing, strict=True))
+    keys = [record.key for record in records]
+    wanted = set(keys)
     claimed: set[str] = set()
     matches: list[tuple[Record, ExistingItem | None]] = []
     renames: dict[str, str] = {}
-    for record in records:
-        found = by_key.get(record.key)
+    for record, key in zip(records, keys, strict=True):
+        found = by_key.get(key)
+        found_key = key
         if found is None:
             for old in record.renamed_from:
-                candidate = by_key.get(identity(old))
-                if candidate is not None and candidate.key not in wanted:
-                    found = candidate
-                    renames[candidate.key] = record.name
+                old_key = identity(old)
+                candidate = by_key.get(old_key)
+                if candidate is not None and old_key not in wanted:
+                    found, found_key = candidate, old_key
+                    renames[old_key] = record.name
                     break
         if found is not None:
-            claimed.add(found.key)
+            claimed.add(found_key)
         matches.append((record, found))
-    deleted = [item for item in existing if item.key not in claimed]
-    return _KindDiff(kind, existing, matches, deleted, renames)
+    deleted = [
+        item for item, key in zip(existing, existing_keys, strict=True) if key not in claimed
+    ]
+    return _KindDiff(kind, existing, keys, matches, deleted, renames)
 
 
-def _follow(value: Any, kind_name: str, diffs: Mapping[str, _KindDiff]) -> Any:
+def _follow(value: Any, renames: Mapping[str, str]) -> Any:
     """A reference held by an existing item, as it reads after renames in the plan."""
-    diff = diffs.get(kind_name)
-    if value is None or diff is None:
+    if value is None or not renames:
         return value
-    return diff.renames.get(identity(value), value)
+    return renames.get(identity(value), value)
 
 
 def _comparable(value: Any) -> Any:
     return identity(value) if isinstance(value, str) else value
 
 
-def _changes(diff: _KindDiff, diffs: Mapping[str, _KindDiff]) -> list[Change]:
+def _changes(diff: _KindDiff, diffs: Mapping[str, _KindDiff]) -> list[tuple[str, Change]]:
+    """The creates and updates of a kind in the configuration's order, each with the
+    identity of its record."""
     kind = diff.kind
-    reference_fields = {reference.field: reference.kind for reference in kind.references}
+    # Per reference field, the renames of the kind it names (empty if not managed here).
+    renames = {
+        reference.field: diffs[reference.kind].renames if reference.kind in diffs else {}
+        for reference in kind.references
+    }
+    references = frozenset(renames)
+    follow = any(renames.values())
     moved = _moved_in_order(diff) if kind.ordered else {}
-    changes: list[Change] = []
-    for index, (record, item) in enumerate(diff.matches):
-        after: dict[str, Any] = {"name": record.name, **record.fields}
+    changes: list[tuple[str, Change]] = []
+    for index, (key, (record, item)) in enumerate(zip(diff.keys, diff.matches, strict=True)):
         if item is None:
+            after: dict[str, Any] = {"name": record.name, **record.fields}
             if kind.ordered:
                 after["position"] = index + 1
             if record.protect:
                 after["protect"] = True
-            changes.append(Change(kind.name, Action.CREATE, None, after))
+            changes.append((key, Change(kind.name, Action.CREATE, None, after)))
             continue
+        moved_from = moved.get(item.key) if moved else None
+        if moved_from is None and not follow and _as_declared(record, item, references):
+            continue
+        after = {"name": record.name, **record.fields}
         # Surrounding spaces cannot be written in a configuration (names are trimmed),
         # so they are not a difference either.
         before: dict[str, Any] = {"name": item.name.strip(), **item.fields}
-        for field, target in reference_fields.items():
-            before[field] = _follow(before.get(field), target, diffs)
-        if item.key in moved:
-            before["position"], after["position"] = moved[item.key], index + 1
+        for field, renamed in renames.items():
+            before[field] = _follow(before.get(field), renamed)
+        if moved_from is not None:
+            before["position"], after["position"] = moved_from, index + 1
         if item.protected is not None and (item.protected or record.protect):
             before["protect"], after["protect"] = item.protected, record.protect
-        changed = _changed_fields(before, after, set(reference_fields))
+        changed = _changed_fields(before, after, references)
         if changed:
-            changes.append(
-                Change(kind.name, Action.UPDATE, before, after, changed, item.id, item.usage)
-            )
+            update = Change(kind.name, Action.UPDATE, before, after, changed, item.id, item.usage)
+            changes.append((key, update))
     return changes
 
 
+def _as_declared(record: Record, item: ExistingItem, references: frozenset[str]) -> bool:
+    """Whether an item plainly is as its record says (when no rename is to be followed).
+
+    Most items are: this tells so without building both sides of an update. False only
+    means "compare in full" (`_changed_fields`).
+    """
+    return (
+        item.fields == record.fields
+        and item.name.strip() == record.name
+        and not item.protected
+        and not record.protect
+        # A reference the item lacks reads as None in the full comparison.
+        and all(field in item.fields for field in references)
+    )
+
+
 def _changed_fields(
-    before: Mapping[str, Any], after: Mapping[str, Any], references: set[str]
+    before: Mapping[str, Any], after: Mapping[str, Any], references: frozenset[str]
 ) -> tuple[str, ...]:
     """Top-level fields that differ; references compare by identity, as the CRM links them."""
-    left = {k: _comparable(v) if k in references else v for k, v in before.items()}
-    right = {k: _comparable(v) if k in references else v for k, v in after.items()}
+    left, right = before, after
+    if references:
+        left = {k: _comparable(v) if k in references else v for k, v in before.items()}
+        right = {k: _comparable(v) if k in references else v for k, v in after.items()}
     if left == right:
         return ()
-    difference = DeepDiff(left, right, ignore_order=True, view="tree")
-    fields: set[str] = set()
-    for levels in difference.values():
-        for level in levels:
-            fields.add(str(level.path(output_format="list")[0]))
-    return tuple(field for field in after if field in fields)
+    return tuple(
+        field for field, value in right.items() if field not in left or _differs(left[field], value)
+    )
+
+
+_SCALARS = (str, int, bool, float, type(None))
+
+
+def _differs(old: Any, new: Any) -> bool:
+    """Whether one field's value changed.
+
+    Records are flat, so most fields are scalars of the same type and compare
+    directly. What is left — a list such as `members` that differs, a float, values of
+    different types — is compared by DeepDiff, order-insensitively and strict about
+    types (1 is not True), and imported only then: it is heavy, and rarely needed.
+    """
+    if _plainly_equal(old, new):
+        return False
+    if type(old) is type(new) and type(old) in (str, int, bool):
+        return True
+    from deepdiff import DeepDiff
+
+    return bool(DeepDiff(old, new, ignore_order=True, view="tree"))
+
+
+def _plainly_equal(old: Any, new: Any) -> bool:
+    """Equal, with the same plain types all the way down (so DeepDiff would agree)."""
+    kind = type(old)
+    if kind is not type(new):
+        return False
+    if kind is list or kind is tuple:
+        return len(old) == len(new) and all(map(_plainly_equal, old, new))
+    if kind is dict:
+        return old.keys() == new.keys() and all(_plainly_equal(v, new[k]) for k, v in old.items())
+    return kind in _SCALARS and bool(old == new)
 
 
 def _moved_in_order(diff: _KindDiff) -> dict[str, int]:
@@ -264,10 +335,10 @@ def _depths(parents: Mapping[str, str | None]) -> dict[str, int]:
     """
     depths: dict[str, int] = {}
     for start in parents:
-        path: list[str] = []
+        path: dict[str, None] = {}  # ordered, and O(1) to test for a loop
         key: str | None = start
         while key is not None and key not in depths and key in parents and key not in path:
-            path.append(key)
+            path[key] = None
             parent = parents[key]
             key = identity(parent) if parent is not None else None
         depth = depths.get(key, -1) if key is not None else -1
