@@ -22,11 +22,17 @@ NAME_PATTERN = (
     r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
 )
 
+def _strip(value: str) -> str:
+    # A function of our own, not str.strip: pydantic inspects a builtin's signature
+    # through its text (tokenize) on every model build, 36 times per document model.
+    return value.strip()
+
+
 Name = Annotated[
     str,
     Strict(),
     StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH, pattern=NAME_PATTERN),
-    AfterValidator(str.strip),
+    AfterValidator(_strip),
 ]
 """A setting's name as written in the configuration; surrounding whitespace is trimmed."""
 
