@@ -5,6 +5,10 @@ module then builds plain values itself so that it can refuse what PyYAML's safe
 loader lets through silently: duplicate keys, tags outside YAML's core set, alias
 expansion bombs, and plain scalars that YAML 1.1 (PyYAML) and YAML 1.2 (editors,
 check-jsonschema) read differently — `No`, `on`, `017`, `0o17`, `1_000`, dates.
+
+A valid file is built in one pass (`_FastBuilder`) that records where its items and
+sections stand; anything unusual, and any message that needs a finer location, goes
+through the full builder (`_Builder`), which stays the reference for both.
 """
 
 from __future__ import annotations
