@@ -22,6 +22,7 @@ NAME_PATTERN = (
     r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
 )
 
+
 def _strip(value: str) -> str:
     # A function of our own, not str.strip: pydantic inspects a builtin's signature
     # through its text (tokenize) on every model build, 36 times per document model.
