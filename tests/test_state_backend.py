@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -237,3 +238,46 @@ def test_the_24sevenoffice_target_applies_under_the_backend(
     with StateBackend.open(state_url) as opened:
         (entry,) = opened.history()
     assert (entry.target, entry.actor, entry.outcome) == ("24so://", "runner-7", "applied")
+    # `crmconf history` answers for the API target from the backend.
+    with FakeTwentyFour() as fake:
+        for name, value in fake.env().items():
+            monkeypatch.setenv(name, value)
+        shown = cli("history", "--target", "24so://")
+        as_json = cli("history", "--target", "24so://", "--format", "json")
+        assert fake.calls == [], "reading the history must not call the API"
+    assert shown.exit_code == 0, shown.output
+    assert "runner-7" in shown.stdout and "apply" in shown.stdout
+    assert f"{entry.summary} [applied]" in shown.stdout
+    document = json.loads(as_json.stdout)
+    assert [listed["target"] for listed in document["entries"]] == ["24so://"]
+    assert document["entries"][0]["changes"] == entry.changes
+    assert {"Partner", "Reseller"} <= {change["key"] for change in entry.changes}
+
+
+def test_history_of_an_api_target_shows_failures_and_needs_the_backend(
+    cli: Cli, state: StateBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state.record(
+        "24so://",
+        command="apply",
+        actor="runner-2",
+        outcome="failed",
+        summary="Plan: 1 to add, 0 to change, 0 to delete.",
+        changes=[],
+        error="apply stopped part-way: done: categories",
+    )
+    state.record("24so://9", command="apply", actor="x", outcome="applied", summary="s", changes=[])
+    with FakeTwentyFour() as fake:
+        for name, value in fake.env().items():
+            monkeypatch.setenv(name, value)
+        shown = cli("history", "--target", "24so://")
+        monkeypatch.delenv("CRMCONF_STATE")
+        refused = cli("history", "--target", "24so://")
+    assert shown.exit_code == 0, shown.output
+    assert "[failed]" in shown.stdout
+    assert "error: apply stopped part-way: done: categories" in shown.stdout
+    assert "24so://9" not in shown.stdout and " x " not in shown.stdout  # another target's
+    assert refused.exit_code == 1
+    assert "keeps no history of its own" in refused.stderr
+    assert "CRMCONF_STATE" in refused.stderr
+    assert "Traceback" not in refused.output

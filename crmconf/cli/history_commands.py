@@ -34,13 +34,21 @@ def _keeps_history(target: Target) -> SandboxTarget:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 @reports_errors
 def history(target: str | None, output_format: str) -> None:
-    """List applies, moves and rollbacks recorded in the target, newest first."""
+    """List applies, moves and rollbacks recorded in the target, newest first.
+
+    A target keeping no history of its own (24SevenOffice) is answered from the
+    state backend its applies are recorded in ($CRMCONF_STATE).
+    """
     from dataclasses import asdict
 
     from crmconf.targets import open_target, target_url
+    from crmconf.targets.sandbox.target import SandboxTarget
 
     with open_target(target_url(target)) as crm:
-        entries = _keeps_history(crm).history()
+        if not isinstance(crm, SandboxTarget):
+            _backend_history(crm, output_format)
+            return
+        entries = crm.history()
     if output_format == "json":
         document = {"format_version": 1, "entries": [asdict(entry) for entry in entries]}
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
@@ -54,6 +62,42 @@ def history(target: str | None, output_format: str) -> None:
             f"{entry.id:>4}  {entry.at}  {entry.actor:<12} {entry.command:<15} "
             f"{entry.summary} [{entry.rows} rows]{state}"
         )
+
+
+def _backend_history(crm: Target, output_format: str) -> None:
+    """The applies to an API target, as the state backend recorded them."""
+    import os
+    from dataclasses import asdict
+
+    from crmconf.state_backend import StateBackend
+    from crmconf.targets import STATE_VARIABLE
+
+    url = os.environ.get(STATE_VARIABLE)
+    if not url:
+        fail(
+            f"{crm.url} keeps no history of its own; its applies are recorded in the "
+            f"state backend: set {STATE_VARIABLE}=postgresql://… as the runners that applied do"
+        )
+    with StateBackend.open(url) as state:
+        entries = state.history(crm.url)
+    if output_format == "json":
+        document = {
+            "format_version": 1,
+            "state_backend": state.url,
+            "entries": [asdict(entry) for entry in entries],
+        }
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    if not entries:
+        click.echo(f"No history of {crm.url} in the state backend yet.")
+        return
+    for entry in entries:
+        click.echo(
+            f"{entry.id:>4}  {entry.at}  {entry.actor:<12} {entry.command:<15} "
+            f"{entry.summary} [{entry.outcome}]"
+        )
+        if entry.error:
+            click.echo(f"      error: {entry.error}")
 
 
 @click.command()
