@@ -28,11 +28,13 @@ from hypothesis import strategies as st
 
 from crmconf import api
 from crmconf.config.loader import load
+from crmconf.config.yaml_source import read_text
 from crmconf.errors import ConfigError, PlanError
 from crmconf.model.state import State
 from crmconf.targets.base import Target
 from tests.conftest import SEED
 from tests.strategies import FUZZ, PROFILE, configurations, profile, to_yaml
+from tests.test_yaml_fast_path import same_on_both_paths
 
 SECONDS = 2.0
 """Longest one load and plan of a small file may take."""
@@ -325,5 +327,22 @@ def test_directories(tmp_path: Path, demo_target: Target) -> None:
         for stale in folder.iterdir():
             stale.unlink()
         check_load({folder / names[0]: first, folder / names[1]: second}, demo_target)
+
+    run(check)
+
+
+def test_the_fast_path_and_the_full_builder_agree() -> None:
+    """Valid or not, a file reads the same on the loader's fast path as on the full
+    builder (the reference): same values, problems and locations (test_yaml_fast_path)."""
+
+    @profile(slice_examples=150)
+    @given(st.one_of(token_soup, mutated_seed(), near_valid_documents(), alias_documents()))
+    def check(data: bytes) -> None:
+        try:
+            text = read_text("fuzz.yaml", data)
+        except ConfigError:
+            return  # not UTF-8 or too large: refused before either builder runs
+        with bounded():
+            same_on_both_paths("fuzz.yaml", text)
 
     run(check)

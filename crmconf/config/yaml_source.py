@@ -502,6 +502,19 @@ _YAML12_WORDS = frozenset(
 """The plain scalars not starting like a number that YAML 1.2 reads as null or a boolean."""
 
 
+def _may_not_be_text(plain: str) -> bool:
+    """Whether YAML 1.2 reads this plain scalar as something other than text (an empty
+    one is null), in as few steps as the common case allows."""
+    if not plain:
+        return True
+    first = plain[0]
+    if first not in _MAY_NOT_BE_TEXT:
+        return False
+    if first in _MAY_BE_NUMBER:
+        return _yaml12_type(plain) != "str"
+    return plain in _YAML12_WORDS
+
+
 class _FastBuilder:
     """Builds plain values from a valid, alias-free node graph in one pass.
 
@@ -538,11 +551,7 @@ class _FastBuilder:
                 if type(key_node) is not ScalarNode or key_node.tag != _STR:
                     raise _Unusual
                 key = key_node.value
-                if key in result or (
-                    not key_node.style
-                    and key[:1] in _MAY_NOT_BE_TEXT
-                    and _yaml12_type(key) != "str"
-                ):
+                if key in result or (not key_node.style and _may_not_be_text(key)):
                     raise _Unusual
                 if type(value_node) is ScalarNode and depth > 1:
                     result[key] = self._scalar(value_node)  # an item's field
@@ -567,12 +576,7 @@ class _FastBuilder:
     def _scalar(self, node: ScalarNode) -> Any:
         tag, text = node.tag, node.value
         if tag == _STR:
-            if node.style or not text or text[0] not in _MAY_NOT_BE_TEXT:
-                return text
-            if text[0] in _MAY_BE_NUMBER:
-                if _yaml12_type(text) == "str":
-                    return text
-            elif text not in _YAML12_WORDS:
+            if node.style or not _may_not_be_text(text):
                 return text
             raise _Unusual
         if tag not in _PLAIN_TYPES or node.style or _yaml_version_surprise(node):
