@@ -55,7 +55,7 @@ def validate(
         if known is not None:
             _report_valid(path, known)
             continue
-        from crmconf.config.environments import is_layout
+        from crmconf.config.files import is_layout
 
         if env is None and is_layout(path):
             problems.extend(validate_environments(path, strict, vars_file))

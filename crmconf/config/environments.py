@@ -31,7 +31,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
-from crmconf.config.files import YAML_SUFFIXES, configuration_files, confined
+from crmconf.config.files import (
+    BASE,
+    YAML_SUFFIXES,
+    configuration_files,
+    confined,
+    is_layout,
+)
 from crmconf.config.loader import build_configuration, read_sources
 from crmconf.config.yaml_source import SourceDocument
 from crmconf.errors import ConfigError, Location, Problem
@@ -40,18 +46,12 @@ from crmconf.model.configuration import Configuration
 from crmconf.model.kind import Kind, Path
 from crmconf.model.names import Name, identity
 
-BASE = "base"
 ENVIRONMENTS = "envs"
 DROP = "drop"
 PROJECT_FILES = ("crmconf.yaml", "crmconf.yml")
 """The tenants' project file may sit beside base/ and envs/."""
 
 _LAYOUT_HINT = "a directory with environments holds base/*.yaml and envs/NAME/*.yaml"
-
-
-def is_layout(root: FilePath) -> bool:
-    """Whether a directory is split into base/ and envs/NAME/ overlays."""
-    return (root / BASE).is_dir()
 
 
 def environment_names(root: FilePath) -> list[str]:

@@ -16,6 +16,9 @@ from crmconf.errors import ConfigError, Location, Problem
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
+BASE = "base"
+"""A directory holding this folder is an environment layout (base/ + envs/NAME/)."""
+
 MAX_FILE_BYTES = 16 * 1024 * 1024
 """Largest configuration file read: far above any CRM's settings (100k items ≈ 4 MB)."""
 
@@ -106,3 +109,8 @@ def read_bytes(file: FilePath) -> bytes:
                 )
             ]
         ) from None
+
+
+def is_layout(root: FilePath) -> bool:
+    """Whether a directory is split into base/ and envs/NAME/ overlays."""
+    return (root / BASE).is_dir()

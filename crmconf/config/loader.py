@@ -21,6 +21,7 @@ from crmconf.config.document import FORMAT_VERSION, document_model
 from crmconf.config.files import (
     configuration_files,
     confined,
+    is_layout,
     read_bytes,
 )
 from crmconf.config.rules import check_configuration
@@ -62,7 +63,7 @@ def load(
     """
     root = FilePath(path)
     values = os.environ if variables is None else variables
-    if env is not None or (root / "base").is_dir():
+    if env is not None or is_layout(root):
         from crmconf.config.environments import load_environment  # it builds on this module
 
         return load_environment(root, env, values)

@@ -28,7 +28,12 @@ from dataclasses import dataclass
 from importlib.machinery import PathFinder
 from pathlib import Path
 
-from crmconf.config.files import OUTSIDE_ROOT_ALLOWED, configuration_files, read_bytes
+from crmconf.config.files import (
+    OUTSIDE_ROOT_ALLOWED,
+    configuration_files,
+    is_layout,
+    read_bytes,
+)
 from crmconf.errors import ConfigError
 
 CACHE_VARIABLE = "CRMCONF_CACHE_DIR"
@@ -69,7 +74,7 @@ class Verdicts:
     def key(self, path: Path, strict: bool) -> str | None:
         """The key of validating path now; None where the verdict is not remembered."""
         try:
-            if path.is_dir() and (path / "base").is_dir():
+            if is_layout(path):
                 return None  # an environment layout: validated per environment
             files = configuration_files(path)
             parts: list[object] = [
