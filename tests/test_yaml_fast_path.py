@@ -35,7 +35,7 @@ def _full(file: str, text: str) -> SourceDocument | ConfigError:
         root = yaml_source._compose(file, text)
         if root is None:
             return SourceDocument(file, None, {})
-        return yaml_source._full_build(file, text, root)
+        return yaml_source._full_build(file, text, root, yaml_source._has_aliases(root))
     except ConfigError as error:
         return error
 

@@ -176,7 +176,8 @@ class SourceDocument:
             assert self._text is not None
             root = _compose(self.file, self._text)
             assert root is not None  # it was read into values before
-            full = _full_build(self.file, self._text, root)
+            # Only alias-free files take the fast path that leaves this for later.
+            full = _full_build(self.file, self._text, root, aliases=False)
             self._details = (full._places, full.key_locations, full.written)
             self._text = None  # read once is enough
         return self._details
@@ -229,14 +230,15 @@ def parse(file: str, text: str) -> SourceDocument:
     if root is None:
         return SourceDocument(file, None, {})
     # An alias needs an anchor: without '&' in the text, none can be there.
-    if "&" not in text or not _has_aliases(root):
+    aliases = "&" in text and _has_aliases(root)
+    if not aliases:
         try:
             value, places = _FastBuilder(file).build(root)
         except _Unusual:
             pass  # the full builder reports it (or handles it), with every location
         else:
             return SourceDocument(file, value, places, text=text)
-    return _full_build(file, text, root)
+    return _full_build(file, text, root, aliases)
 
 
 def _compose(file: str, text: str) -> Node | None:
@@ -288,9 +290,10 @@ def _compose(file: str, text: str) -> Node | None:
     return nodes[0] if nodes else None
 
 
-def _full_build(file: str, text: str, root: Node) -> SourceDocument:
-    """Every value with where it stands, every problem of the file reported."""
-    if _has_aliases(root):
+def _full_build(file: str, text: str, root: Node, aliases: bool) -> SourceDocument:
+    """Every value with where it stands, every problem of the file reported; `aliases`:
+    whether the graph holds any (`_has_aliases`)."""
+    if aliases:
         # Rare, so only then: compose again in Python, keeping where each alias stands.
         try:
             root = yaml.compose(text, Loader=_AliasTrackingLoader) or root
@@ -298,7 +301,7 @@ def _full_build(file: str, text: str, root: Node) -> SourceDocument:
             raise ConfigError(
                 [Problem("aliases nested too deep to read", Location(file, 1, 1))]
             ) from None
-    return _Builder(file).build(root)
+    return _Builder(file).build(root, aliases)
 
 
 class _AliasNode(Node):
@@ -353,8 +356,9 @@ class _Builder:
         self.problems: list[Problem] = []
         self.constructor = SafeConstructor()
 
-    def build(self, root: Node) -> SourceDocument:
-        self._check_expansion(root)
+    def build(self, root: Node, aliases: bool) -> SourceDocument:
+        if aliases:  # without them the graph expands to exactly what is written
+            self._check_expansion(root)
         value = self._value(root, ())
         if self.problems:
             raise ConfigError(self.problems)
