@@ -17,7 +17,11 @@ from crmconf.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from crmconf.state_backend import StateEntry
     from crmconf.targets.base import Target
+    from crmconf.targets.sandbox.history import HistoryEntry
     from crmconf.targets.sandbox.target import SandboxTarget
 
 
@@ -39,8 +43,6 @@ def history(target: str | None, output_format: str) -> None:
     A target keeping no history of its own (24SevenOffice) is answered from the
     state backend its applies are recorded in ($CRMCONF_STATE).
     """
-    from dataclasses import asdict
-
     from crmconf.targets import open_target, target_url
     from crmconf.targets.sandbox.target import SandboxTarget
 
@@ -50,24 +52,19 @@ def history(target: str | None, output_format: str) -> None:
             return
         entries = crm.history()
     if output_format == "json":
-        document = {"format_version": 1, "entries": [asdict(entry) for entry in entries]}
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        _echo_json(entries)
         return
     if not entries:
         click.echo("No history yet.")
         return
     for entry in entries:
         state = f"  (rolled back by {entry.rolled_back_by})" if entry.rolled_back_by else ""
-        click.echo(
-            f"{entry.id:>4}  {entry.at}  {entry.actor:<12} {entry.command:<15} "
-            f"{entry.summary} [{entry.rows} rows]{state}"
-        )
+        click.echo(_entry_line(entry, f"[{entry.rows} rows]{state}"))
 
 
 def _backend_history(crm: Target, output_format: str) -> None:
     """The applies to an API target, as the state backend recorded them."""
     import os
-    from dataclasses import asdict
 
     from crmconf.state_backend import StateBackend
     from crmconf.targets import STATE_VARIABLE
@@ -81,23 +78,28 @@ def _backend_history(crm: Target, output_format: str) -> None:
     with StateBackend.open(url) as state:
         entries = state.history(crm.url)
     if output_format == "json":
-        document = {
-            "format_version": 1,
-            "state_backend": state.url,
-            "entries": [asdict(entry) for entry in entries],
-        }
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        _echo_json(entries, state_backend=state.url)
         return
     if not entries:
         click.echo(f"No history of {crm.url} in the state backend yet.")
         return
     for entry in entries:
-        click.echo(
-            f"{entry.id:>4}  {entry.at}  {entry.actor:<12} {entry.command:<15} "
-            f"{entry.summary} [{entry.outcome}]"
-        )
+        click.echo(_entry_line(entry, f"[{entry.outcome}]"))
         if entry.error:
             click.echo(f"      error: {entry.error}")
+
+
+def _echo_json(entries: Sequence[HistoryEntry | StateEntry], **about: str) -> None:
+    from dataclasses import asdict
+
+    document = {"format_version": 1, **about, "entries": [asdict(entry) for entry in entries]}
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def _entry_line(entry: HistoryEntry | StateEntry, tail: str) -> str:
+    return (
+        f"{entry.id:>4}  {entry.at}  {entry.actor:<12} {entry.command:<15} {entry.summary} {tail}"
+    )
 
 
 @click.command()
