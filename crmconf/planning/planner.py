@@ -72,12 +72,15 @@ def plan(
     unmanaged: dict[str, tuple[ExistingItem, ...]] = {}
     for pruned in diffs.values():
         if not config.prunes(pruned.kind):
-            left = [i for i in pruned.deleted if config.removal(pruned.kind, i.key) is None]
+            # Only what `removed:` names is deleted; the rest is left alone, and listed.
+            removed: list[ExistingItem] = []
+            left: list[ExistingItem] = []
+            for item in pruned.deleted:
+                named = config.removal(pruned.kind, item.key) is not None
+                (removed if named else left).append(item)
             if left:
                 unmanaged[pruned.kind.name] = tuple(left)
-            pruned.deleted = [
-                item for item in pruned.deleted if config.removal(pruned.kind, item.key) is not None
-            ]
+            pruned.deleted = removed
     _check_references(config, state, diffs)
     if refuse_orphans:
         _check_deletes(config, state, diffs)
