@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from crmconf.collector import paused
+from crmconf.config.export import export_text
 from crmconf.config.loader import load
 from crmconf.errors import TargetError
-from crmconf.exporter import export_text
-from crmconf.forecast import Breakdown, Forecast, PipelineSource
-from crmconf.forecast import forecast as forecast_pipeline
 from crmconf.kinds import ALL_KINDS
+from crmconf.model.collector import paused
 from crmconf.model.configuration import Configuration
+from crmconf.pipeline.forecast import Breakdown, Forecast, PipelineSource
+from crmconf.pipeline.forecast import forecast as forecast_pipeline
+from crmconf.pipeline.impact import Impact, pipeline_impact
 from crmconf.planning.changes import Plan
-from crmconf.planning.impact import Impact, pipeline_impact
 from crmconf.planning.planner import kinds_to_read
 from crmconf.planning.planner import plan as plan_changes
 from crmconf.targets import STATE_VARIABLE, open_target
@@ -52,13 +52,13 @@ def apply(plan: Plan, target: Target) -> None:
 
     With $CRMCONF_STATE set, a target keeping no history of its own (24SevenOffice) is
     applied under that state backend's lock and the apply recorded in its history
-    (crmconf.state_backend)."""
+    (crmconf.targets.state_backend)."""
     if plan.empty:
         return
     if not os.environ.get(STATE_VARIABLE):
         target.apply(plan)
         return
-    from crmconf.state_backend import coordinated  # loads SQLAlchemy only when asked for
+    from crmconf.targets.state_backend import coordinated  # loads SQLAlchemy only when asked for
 
     with coordinated(target, plan):
         target.apply(plan)

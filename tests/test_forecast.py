@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from crmconf.forecast import (
+from crmconf.pipeline.forecast import (
     Breakdown,
     GroupNode,
     Pipeline,
@@ -27,9 +27,9 @@ from crmconf.forecast import (
     sales_groups_by_member,
     sales_groups_in_order,
 )
-from crmconf.forecast_report import render_forecast_text
+from crmconf.pipeline.impact import pipeline_impact
+from crmconf.pipeline.report import render_forecast_text
 from crmconf.planning.changes import Action, Change, Plan
-from crmconf.planning.impact import pipeline_impact
 from tests import postgres
 
 Cli = Callable[..., Result]

@@ -18,7 +18,7 @@ import pytest
 from click.testing import Result
 
 from crmconf.kinds import ALL_KINDS
-from crmconf.planning.render.json import FORMAT_VERSION
+from crmconf.planning.document import FORMAT_VERSION
 from tests.conftest import ROOT, SEED
 
 WriteConfig = Callable[..., Path]

@@ -22,8 +22,8 @@ from crmconf.kinds import ALL_KINDS
 from crmconf.model.kind import Kind
 from crmconf.model.state import State
 from crmconf.planning.changes import Capabilities, Capability, Plan
-from crmconf.state_backend import StateBackend
 from crmconf.targets.base import Target
+from crmconf.targets.state_backend import StateBackend
 from crmconf.testing import FakeTwentyFour
 from tests import postgres
 from tests.conftest import ROOT
@@ -179,7 +179,7 @@ def test_a_holder_that_is_killed_releases_its_lock_at_once(
             textwrap.dedent(
                 f"""
                 import time
-                from crmconf.state_backend import StateBackend
+                from crmconf.targets.state_backend import StateBackend
                 backend = StateBackend.open({state_url!r})
                 with backend.lock("24so://1", holder="crashing", command="apply", timeout=0):
                     print("held", flush=True)

@@ -18,12 +18,12 @@ from crmconf.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from crmconf.customers import CustomerRestorer, DeletedCustomer
     from crmconf.targets.base import Target
+    from crmconf.targets.customers import CustomerRestorer, DeletedCustomer
 
 
 def _restorer(target: Target) -> CustomerRestorer:
-    from crmconf.customers import CustomerRestorer
+    from crmconf.targets.customers import CustomerRestorer
 
     if not isinstance(target, CustomerRestorer):
         fail(f"{target.url} cannot list or restore deleted customers through crmconf")
@@ -35,7 +35,7 @@ def _customers(count: int, adjective: str = "") -> str:
 
 
 def _table(customers: tuple[DeletedCustomer, ...]) -> list[str]:
-    from crmconf.tables import aligned
+    from crmconf.planning.render.tables import aligned
 
     rows = [["ID", "Name", "Industry", "Status"]]
     rows += [

@@ -31,7 +31,7 @@ def forecast(target: str | None, by: str, output_format: str) -> None:
     open – won; closed stages are left out. Never writes.
     """
     from crmconf.api import forecast as forecast_target
-    from crmconf.forecast_report import render_forecast_json, render_forecast_text
+    from crmconf.pipeline.report import render_forecast_json, render_forecast_text
     from crmconf.targets import open_target, target_url
 
     with open_target(target_url(target)) as crm:

@@ -19,10 +19,10 @@ from crmconf.cli.common import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from crmconf.state_backend import StateEntry
     from crmconf.targets.base import Target
     from crmconf.targets.sandbox.history import HistoryEntry
     from crmconf.targets.sandbox.target import SandboxTarget
+    from crmconf.targets.state_backend import StateEntry
 
 
 def _keeps_history(target: Target) -> SandboxTarget:
@@ -66,8 +66,8 @@ def _backend_history(crm: Target, output_format: str) -> None:
     """The applies to an API target, as the state backend recorded them."""
     import os
 
-    from crmconf.state_backend import StateBackend
     from crmconf.targets import STATE_VARIABLE
+    from crmconf.targets.state_backend import StateBackend
 
     url = os.environ.get(STATE_VARIABLE)
     if not url:

@@ -111,7 +111,7 @@ def plan_command(
         pipeline_change = impact(result, crm)  # None where the target hides its opportunities
         url = crm.url
     if output_format == "json":
-        from crmconf.planning.render.impact import impact_document
+        from crmconf.pipeline.render import impact_document
         from crmconf.planning.render.json import render_json
 
         extra = impact_document(pipeline_change) if pipeline_change is not None else None
@@ -121,7 +121,7 @@ def plan_command(
 
         click.echo(render_markdown(result, only=selected_kinds(only)), nl=False)
     else:
-        from crmconf.planning.render.impact import render_impact_text
+        from crmconf.pipeline.render import render_impact_text
         from crmconf.planning.render.text import render_text
 
         sections = []
@@ -180,7 +180,8 @@ def apply(
     from crmconf.api import apply as apply_plan
     from crmconf.api import plan
     from crmconf.planning.changes import Plan
-    from crmconf.planning.render.text import manual_checklist, render_text, summary_line
+    from crmconf.planning.document import summary_line
+    from crmconf.planning.render.text import manual_checklist, render_text
     from crmconf.planning.saved import is_saved_plan, load_saved, refuse_if_config_changed
     from crmconf.targets import open_target, target_url
 

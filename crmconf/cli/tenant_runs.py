@@ -257,7 +257,8 @@ def _plan_report(outcome: Outcome[TenantPlan]) -> str:
 
 def _apply_report(outcome: Outcome[None], plan: Plan) -> str:
     from crmconf.planning.changes import Plan
-    from crmconf.planning.render.text import manual_checklist, summary_line
+    from crmconf.planning.document import summary_line
+    from crmconf.planning.render.text import manual_checklist
 
     if outcome.error is not None:
         return _error_report(outcome.error) + _credentials_note(outcome.tenant)
@@ -326,7 +327,7 @@ def _applied_status(outcome: Outcome[None]) -> str:
 
 def _summary(planned: Sequence[Outcome[TenantPlan]], applied: dict[str, Outcome[None]]) -> str:
     """One row per tenant: what its plan holds and how its run ended."""
-    from crmconf.tables import aligned
+    from crmconf.planning.render.tables import aligned
 
     rows = [["Tenant", "Env", "Add", "Change", "Delete", "Manual", "Result"]]
     for outcome in planned:

@@ -16,7 +16,6 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from crmconf.collector import paused
 from crmconf.config.document import FORMAT_VERSION, document_model
 from crmconf.config.files import (
     configuration_files,
@@ -29,6 +28,7 @@ from crmconf.config.variables import substitute, with_flow_hint
 from crmconf.config.yaml_source import SourceDocument, parse, read_text
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.kinds import ALL_KINDS
+from crmconf.model.collector import paused
 from crmconf.model.configuration import Configuration, Limits
 from crmconf.model.kind import Kind, Path, Record, section_value
 from crmconf.model.names import NAME_PATTERN

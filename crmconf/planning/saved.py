@@ -18,7 +18,7 @@ from crmconf.errors import PlanError
 from crmconf.model.configuration import Configuration, Limits
 from crmconf.model.state import Usage
 from crmconf.planning.changes import Action, Change, Plan
-from crmconf.planning.render.json import plan_document
+from crmconf.planning.document import plan_document
 
 SAVED_PLAN = "crmconf saved plan"
 

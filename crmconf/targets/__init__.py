@@ -10,7 +10,8 @@ from crmconf.targets.base import Target
 DEFAULT_TARGET = "sqlite:///.crmconf/sandbox.db"
 TARGET_VARIABLE = "CRMCONF_TARGET"
 STATE_VARIABLE = "CRMCONF_STATE"
-"""A PostgreSQL URL holding locks and history for targets that keep none (crmconf.state_backend)."""
+"""A PostgreSQL URL holding locks and history for targets that keep none
+(crmconf.targets.state_backend)."""
 
 
 def target_url(given: str | None) -> str:

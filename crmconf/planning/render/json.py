@@ -1,4 +1,4 @@
-"""Plans as JSON for policy gates and CI; `format_version` grows by adding fields only."""
+"""Plans as JSON for policy gates and CI (the document itself: crmconf.planning.document)."""
 
 from __future__ import annotations
 
@@ -6,49 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from crmconf.planning.changes import Change, Plan
-
-FORMAT_VERSION = 1
-
-
-def _change(change: Change) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "kind": change.kind,
-        "key": change.name,
-        "action": change.action.value,
-        "before": dict(change.before) if change.before is not None else None,
-        "after": dict(change.after) if change.after is not None else None,
-        "changed": list(change.changed),
-    }
-    if change.migration is not None:
-        data["migration"] = dict(change.migration)
-    if change.manual_step is not None:
-        data["manual_step"] = change.manual_step
-    if change.usage is not None:
-        data["usage"] = {
-            "customers": change.usage.customers,
-            "contacts": change.usage.contacts,
-            "opportunities": change.usage.opportunities,
-        }
-    return data
-
-
-def plan_document(plan: Plan, impact: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The plan as JSON data; `impact` (the weighted pipeline's change) where the target
-    can tell it."""
-    document: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
-        "changes": [_change(change) for change in plan.changes],
-        "summary": plan.summary(),
-        "warnings": [str(warning) for warning in plan.warnings],
-        "manual_steps": [change.manual_step for change in plan.manual_steps],
-        "unmanaged": {
-            kind: [item.name for item in items] for kind, items in plan.unmanaged.items()
-        },
-    }
-    if impact is not None:
-        document["impact"] = dict(impact)
-    return document
+from crmconf.planning.changes import Plan
+from crmconf.planning.document import plan_document
 
 
 def render_json(plan: Plan, impact: Mapping[str, Any] | None = None) -> str:

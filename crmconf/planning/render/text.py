@@ -8,6 +8,7 @@ from typing import Any
 
 from crmconf.kinds import ALL_KINDS
 from crmconf.planning.changes import Action, Change, Plan
+from crmconf.planning.document import summary_line
 
 _SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
 
@@ -69,7 +70,7 @@ def render_text(plan: Plan, sections: Sequence[str] = ()) -> str:
             lines.extend(f"      {detail}" for detail in _details(change))
         lines.append("")
     if plan.unmanaged:
-        from crmconf.exporter import unmanaged_yaml
+        from crmconf.config.export import unmanaged_yaml
 
         count = sum(len(items) for items in plan.unmanaged.values())
         lines.append("")
@@ -95,13 +96,3 @@ def manual_checklist(plan: Plan) -> str:
     lines.extend(f"  {number}. {change.manual_step}" for number, change in enumerate(steps, 1))
     lines.append("Then run plan again: it is empty once they are done.")
     return "\n".join(lines) + "\n"
-
-
-def summary_line(plan: Plan) -> str:
-    if plan.empty:
-        return "No changes. The target matches the configuration."
-    counts = plan.summary()
-    return (
-        f"Plan: {counts['create']} to add, {counts['update']} to change, "
-        f"{counts['delete']} to delete."
-    )

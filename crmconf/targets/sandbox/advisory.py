@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from crmconf.errors import TargetError
-from crmconf.postgres import advisory_lock, lock_key
+from crmconf.targets.postgres import advisory_lock, lock_key
 from crmconf.targets.sandbox import schema
 from crmconf.targets.sandbox.history import now
 

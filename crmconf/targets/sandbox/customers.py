@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, select
 
-from crmconf.customers import (
+from crmconf.targets.customers import (
     RESTORE_SWITCH,
     DeletedCustomer,
     Restored,

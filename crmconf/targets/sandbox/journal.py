@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, Table, and_, bindparam, func, select, tuple_
 from sqlalchemy.sql import ColumnElement
 
-from crmconf.postgres import DIALECT, advance_sequence
+from crmconf.targets.postgres import DIALECT, advance_sequence
 from crmconf.targets.sandbox import schema
 
 Key = dict[str, Any]

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, func, select
 
-from crmconf.forecast import (
+from crmconf.pipeline.forecast import (
     GroupNode,
     Pipeline,
     PipelineRow,

@@ -18,19 +18,18 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event, func, se
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from crmconf.collector import paused
-from crmconf.customers import DeletedCustomer, Restored
 from crmconf.errors import PlanError, TargetError
-from crmconf.forecast import Pipeline
 from crmconf.kinds import ALL_KINDS, INDUSTRIES, KINDS_BY_NAME, STATUS_TYPES
+from crmconf.model.collector import paused
 from crmconf.model.kind import Kind
 from crmconf.model.names import identity
 from crmconf.model.state import ExistingItem, State, Usage, fingerprint
+from crmconf.pipeline.forecast import Pipeline
 from crmconf.planning.changes import Action, Capability, Change, Plan
-from crmconf.planning.render.json import plan_document
-from crmconf.planning.render.text import summary_line
-from crmconf.postgres import with_driver
+from crmconf.planning.document import plan_document, summary_line
 from crmconf.targets.base import Capabilities, Target
+from crmconf.targets.customers import DeletedCustomer, Restored
+from crmconf.targets.postgres import with_driver
 from crmconf.targets.sandbox import history, schema
 from crmconf.targets.sandbox.customers import read_deleted, restore_deleted
 from crmconf.targets.sandbox.journal import CHUNK, Journal

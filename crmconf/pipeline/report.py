@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from crmconf.forecast import Breakdown, Figures, Forecast, ForecastRow, money
-from crmconf.tables import aligned
+from crmconf.pipeline.forecast import Breakdown, Figures, Forecast, ForecastRow, money
+from crmconf.planning.render.tables import aligned
 
 FORMAT_VERSION = 1
 

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from crmconf.forecast import Pipeline, PipelineRow, PipelineStage
 from crmconf.kinds import STAGES
 from crmconf.model.names import identity
+from crmconf.pipeline.forecast import Pipeline, PipelineRow, PipelineStage
 from crmconf.planning.changes import Action, Change, Plan
 
 _WEIGHING_FIELDS = frozenset({"probability", "status"})

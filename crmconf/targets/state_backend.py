@@ -47,11 +47,10 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from crmconf.errors import TargetError
 from crmconf.planning.changes import Plan
-from crmconf.planning.render.json import plan_document
-from crmconf.planning.render.text import summary_line
-from crmconf.postgres import DIALECT, advisory_lock, lock_key, reason, with_driver
+from crmconf.planning.document import plan_document, summary_line
 from crmconf.targets import STATE_VARIABLE
 from crmconf.targets.base import Target
+from crmconf.targets.postgres import DIALECT, advisory_lock, lock_key, reason, with_driver
 
 metadata = MetaData()
 

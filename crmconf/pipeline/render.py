@@ -6,9 +6,9 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from crmconf.forecast import money
-from crmconf.planning.impact import Impact, Shift
-from crmconf.tables import aligned
+from crmconf.pipeline.forecast import money
+from crmconf.pipeline.impact import Impact, Shift
+from crmconf.planning.render.tables import aligned
 
 NO_SALES_GROUP = "(in no sales group)"
 
