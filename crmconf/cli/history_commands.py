@@ -21,16 +21,7 @@ if TYPE_CHECKING:
 
     from crmconf.targets.base import Target
     from crmconf.targets.sandbox.history import HistoryEntry
-    from crmconf.targets.sandbox.target import SandboxTarget
     from crmconf.targets.state_backend import StateEntry
-
-
-def _keeps_history(target: Target) -> SandboxTarget:
-    from crmconf.targets.sandbox.target import SandboxTarget
-
-    if not isinstance(target, SandboxTarget):
-        fail(f"{target.url} keeps no history crmconf can read; only SQL targets do")
-    return target
 
 
 @click.command()
@@ -44,10 +35,10 @@ def history(target: str | None, output_format: str) -> None:
     state backend its applies are recorded in ($CRMCONF_STATE).
     """
     from crmconf.targets import open_target, target_url
-    from crmconf.targets.sandbox.target import SandboxTarget
+    from crmconf.targets.capabilities import Feature
 
     with open_target(target_url(target)) as crm:
-        if not isinstance(crm, SandboxTarget):
+        if Feature.HISTORY not in crm.capabilities().features:
             _backend_history(crm, output_format)
             return
         entries = crm.history()
@@ -119,10 +110,11 @@ def rollback(
 ) -> None:
     """Undo a recorded apply or move exactly: settings and every record it touched."""
     from crmconf.targets import open_target, target_url
+    from crmconf.targets.capabilities import Feature
 
     with as_writer(open_target(target_url(target)), actor, lock_timeout) as crm:
-        sandbox = _keeps_history(crm)
-        found = [item for item in sandbox.history() if item.id == entry]
+        crm.capabilities().require(Feature.HISTORY, crm.url)
+        found = [item for item in crm.history() if item.id == entry]
         if not found:
             fail(f"no history entry {entry}; see 'crmconf history'")
         click.echo(
@@ -130,7 +122,7 @@ def rollback(
             f"{found[0].summary} [{found[0].rows} rows]"
         )
         confirm_or_refuse(f"Roll it back on {crm.url}?", yes)
-        done = sandbox.rollback(entry, cascade=cascade)
+        done = crm.rollback(entry, cascade=cascade)
     for undone, recorded in done:
         click.echo(f"Rolled back entry {undone} (recorded as entry {recorded}).")
 
@@ -163,13 +155,15 @@ def move_customers(
         fail("name what to move from: --industry NAME or --status-type NAME")
     kind, source = (INDUSTRIES, industry) if industry is not None else (STATUS_TYPES, status_type)
     assert source is not None
+    from crmconf.targets.capabilities import Feature
+
     with as_writer(open_target(target_url(target)), actor, lock_timeout) as crm:
-        sandbox = _keeps_history(crm)
-        count = sandbox.count_customers(kind, source)
-        sandbox.count_customers(kind, destination)  # refuses an unknown destination early
+        crm.capabilities().require(Feature.MOVE_CUSTOMERS, crm.url)
+        count = crm.count_customers(kind, source)
+        crm.count_customers(kind, destination)  # refuses an unknown destination early
         click.echo(f"{count} customers of {kind.singular} {source!r} will move to {destination!r}.")
         if count == 0:
             return
         confirm_or_refuse(f"Move them on {crm.url}?", yes)
-        moved, entry = sandbox.move_customers(kind, source, destination)
+        moved, entry = crm.move_customers(kind, source, destination)
     click.echo(f"Moved {moved} customers (history entry {entry}; undo: crmconf rollback {entry}).")
