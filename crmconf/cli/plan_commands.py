@@ -62,7 +62,8 @@ if TYPE_CHECKING:
     "-o",
     "--out",
     type=click.Path(path_type=Path),
-    help="Also save the plan to FILE.json, for 'crmconf apply FILE.json'.",
+    help="Also save the plan to FILE.json, for 'crmconf apply FILE.json' "
+    "(with --all: a folder, one TENANT.json each, for 'apply --all --plans').",
 )
 @safety_options
 @strict_option
@@ -93,14 +94,7 @@ def plan_command(
 
     safety = SafetyFlags(allow_mass_change, max_deletes, max_change_fraction)
     if all_tenants:
-        refuse_single_run_options(
-            path=path,
-            target=target,
-            env=env,
-            vars=vars_file,
-            out=out,
-            format=output_format != "text",
-        )
+        refuse_single_run_options(path=path, target=target, env=env, vars=vars_file)
         code = plan_all(
             project,
             parallel,
@@ -108,6 +102,8 @@ def plan_command(
             strict=strict,
             safety=safety,
             detailed_exitcode=detailed_exitcode,
+            output_format=output_format,
+            out=out,
         )
         sys.exit(code)
     path = require_path(path)
@@ -160,6 +156,12 @@ def plan_text(result: Plan, pipeline_change: Impact | None) -> str:
     is_flag=True,
     help="Refuse to start when any change would remain a manual step.",
 )
+@click.option(
+    "--plans",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="FOLDER",
+    help="With --all: apply the plans 'plan --all -o FOLDER' saved, one per tenant.",
+)
 @safety_options
 @writer_options
 @strict_option
@@ -175,6 +177,7 @@ def apply(
     only: str | None,
     yes: bool,
     require_complete: bool,
+    plans: Path | None,
     allow_mass_change: bool,
     max_deletes: int | None,
     max_change_fraction: float | None,
@@ -207,8 +210,11 @@ def apply(
             require_complete=require_complete,
             actor=actor,
             lock_timeout=lock_timeout,
+            saved_plans=plans,
         )
         sys.exit(code)
+    if plans is not None:
+        fail("--plans applies the saved plans of every tenant: give it with --all")
     path = require_path(path)
     if is_saved_plan(path):
         if env is not None or vars_file is not None:
