@@ -23,7 +23,7 @@ from crmconf.cli.common import (
     writer_options,
 )
 from crmconf.cli.environments import environment_options
-from crmconf.cli.only import only_kinds, only_option, selected_kinds
+from crmconf.cli.only import excluded, only_kinds, only_option, selected_kinds
 from crmconf.cli.tenant_runs import (
     SafetyFlags,
     apply_all,
@@ -77,6 +77,7 @@ def plan_command(
     project: Path | None,
     parallel: int,
     only: str | None,
+    exclude: str | None,
     output_format: str,
     detailed_exitcode: bool,
     out: Path | None,
@@ -99,6 +100,7 @@ def plan_command(
             project,
             parallel,
             only=only,
+            exclude=exclude,
             strict=strict,
             safety=safety,
             detailed_exitcode=detailed_exitcode,
@@ -109,7 +111,13 @@ def plan_command(
     path = require_path(path)
     config = load_config(path, strict, env, vars_file)
     with open_target(target_url(target)) as crm:
-        result = plan(config, crm, only=only_kinds(config, only), **safety.options())
+        result = plan(
+            config,
+            crm,
+            only=only_kinds(config, only),
+            exclude=excluded(exclude),
+            **safety.options(),
+        )
         pipeline_change = impact(result, crm)  # None where the target hides its opportunities
     if output_format == "json":
         from crmconf.pipeline.render import impact_document
@@ -175,6 +183,7 @@ def apply(
     project: Path | None,
     parallel: int,
     only: str | None,
+    exclude: str | None,
     yes: bool,
     require_complete: bool,
     plans: Path | None,
@@ -204,6 +213,7 @@ def apply(
             project,
             parallel,
             only=only,
+            exclude=exclude,
             strict=strict,
             safety=safety,
             yes=yes,
@@ -219,8 +229,11 @@ def apply(
     if is_saved_plan(path):
         if env is not None or vars_file is not None:
             fail(f"{path} is a saved plan: pass --env and --vars to 'crmconf plan', which made it")
-        if only is not None:
-            fail(f"{path} is a saved plan: pass --only to 'crmconf plan', which made it")
+        if only is not None or exclude is not None:
+            fail(
+                f"{path} is a saved plan: pass --only and --exclude to 'crmconf plan', "
+                "which made it"
+            )
         if max_deletes is not None or max_change_fraction is not None:
             fail(f"{path} is a saved plan: pass the limits to 'crmconf plan', which made it")
         from crmconf.api import saved_plan_target
@@ -241,6 +254,7 @@ def apply(
                 config,
                 crm,
                 only=only_kinds(config, only),
+                exclude=excluded(exclude),
                 require_complete=require_complete,
                 **safety.options(),
             )

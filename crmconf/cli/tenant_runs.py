@@ -110,6 +110,7 @@ def plan_all(
     parallel: int,
     *,
     only: str | None,
+    exclude: str | None = None,
     strict: bool,
     safety: SafetyFlags,
     detailed_exitcode: bool,
@@ -123,7 +124,9 @@ def plan_all(
     gets one saved plan per tenant planned (TENANT.json), for `apply --all --plans`.
     """
     project = _project(project_file)
-    outcomes = _plan_tenants(project, parallel, only, strict, safety, require_complete=False)
+    outcomes = _plan_tenants(
+        project, parallel, (only, exclude), strict, safety, require_complete=False
+    )
     if output_format == "text":
         for outcome in outcomes:
             _section(outcome.tenant)
@@ -151,6 +154,7 @@ def apply_all(
     parallel: int,
     *,
     only: str | None,
+    exclude: str | None = None,
     strict: bool,
     safety: SafetyFlags,
     yes: bool,
@@ -165,7 +169,9 @@ def apply_all(
     from crmconf.tenants import open_tenant_target, run_all
 
     project = _project(project_file)
-    planned = _plan_tenants(project, parallel, only, strict, safety, require_complete, saved_plans)
+    planned = _plan_tenants(
+        project, parallel, (only, exclude), strict, safety, require_complete, saved_plans
+    )
     for outcome in planned:
         _section(outcome.tenant)
         click.echo(_plan_report(outcome), nl=False)
@@ -221,7 +227,7 @@ def _project(project_file: Path | None) -> Project:
 def _plan_tenants(
     project: Project,
     parallel: int,
-    only: str | None,
+    selectors: tuple[str | None, str | None],
     strict: bool,
     safety: SafetyFlags,
     require_complete: bool,
@@ -229,13 +235,14 @@ def _plan_tenants(
 ) -> list[Outcome[TenantPlan]]:
     from crmconf.api import plan
     from crmconf.cli.progress import TenantProgress
-    from crmconf.config.selection import select_kinds
+    from crmconf.config.selection import Selection
     from crmconf.errors import ConfigError
     from crmconf.tenants import load_tenant_config, open_tenant_target, run_all
 
-    if only is not None:
-        select_kinds(only)  # a bad --only fails at once, not once per tenant
-    kinds = only.split(",") if only is not None else None
+    only, exclude = selectors
+    only_given = [only] if only is not None else None
+    exclude_given = [exclude] if exclude is not None else None
+    Selection.of(only_given, exclude_given)  # a bad selector fails at once, not per tenant
 
     def load_one(tenant: Tenant) -> TenantPlan:
         from crmconf.api import load_plan
@@ -257,7 +264,12 @@ def _plan_tenants(
             raise ConfigError(list(config.warnings))
         with open_tenant_target(tenant, os.environ) as crm:
             result = plan(
-                config, crm, only=kinds, require_complete=require_complete, **safety.options()
+                config,
+                crm,
+                only=only_given,
+                exclude=exclude_given,
+                require_complete=require_complete,
+                **safety.options(),
             )
         result.raise_if_unapplyable()
         return TenantPlan(result, config.warnings)
