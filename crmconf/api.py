@@ -18,13 +18,14 @@ from pathlib import Path
 from crmconf.config.export import export_text
 from crmconf.config.reading import load as load_files
 from crmconf.config.selection import Selection, select_items
-from crmconf.errors import TargetError
+from crmconf.errors import Problem, TargetError
 from crmconf.kinds import ALL_KINDS
 from crmconf.model.collector import paused
 from crmconf.model.configuration import Configuration
 from crmconf.model.state import fingerprint
 from crmconf.pipeline.forecast import Breakdown, Forecast
 from crmconf.pipeline.forecast import forecast as forecast_pipeline
+from crmconf.pipeline.gate import forecast_refusal, gated
 from crmconf.pipeline.impact import Impact, pipeline_impact
 from crmconf.planning import safety, saved
 from crmconf.planning.changes import Plan
@@ -84,6 +85,9 @@ def plan(
     max_change_fraction: float | None = None,
     require_complete: bool = False,
     refuse_orphans: bool = True,
+    allow_forecast_change: bool = False,
+    max_forecast_change_percent: float | None = None,
+    max_forecast_change_amount: float | None = None,
 ) -> Plan:
     """The changes that would make the target match the configuration. Never writes.
 
@@ -96,7 +100,10 @@ def plan(
     items: `KIND` or `KIND:PATTERN` (names as in the configuration, sections such as
     ``sales`` for all their kinds; see crmconf.config.selection). `refuse_orphans=False` is
     for reports
-    (drift): such a plan shows what the CRM's data forbids, and is never applied.
+    (drift): such a plan shows what the CRM's data forbids, and is never applied. A plan
+    moving the weighted forecast beyond `max_forecast_change_percent` / `_amount` (or the
+    configuration's `safety:`), in total or for a sales group, is refused unless
+    `allow_forecast_change` (crmconf.pipeline.gate).
     """
     if not isinstance(config, Configuration):
         config = load(config)
@@ -111,6 +118,9 @@ def plan(
         max_change_fraction=max_change_fraction,
         require_complete=require_complete,
         refuse_orphans=refuse_orphans,
+        allow_forecast_change=allow_forecast_change,
+        max_forecast_change_percent=max_forecast_change_percent,
+        max_forecast_change_amount=max_forecast_change_amount,
     )
     capabilities = target.capabilities()
     # What the target cannot read is not compared but listed as checks for a person.
@@ -135,7 +145,18 @@ def plan(
         content_digest=declared,
         target=target.resolved_url,
     )
-    return replace(result, refusals=safety.refusals(result))
+    refusals = safety.refusals(result)
+    if gated(rules.limits) and not rules.allow_forecast_change:
+        if Feature.PIPELINE in capabilities.features:
+            refusal = forecast_refusal(pipeline_impact(result, target.pipeline()), rules.limits)
+            refusals = (*refusals, refusal) if refusal is not None else refusals
+        else:
+            unchecked = Problem(
+                f"the forecast limits under 'safety:' are not checked: {target.url} "
+                "cannot report its opportunities to crmconf"
+            )
+            result = replace(result, warnings=(*result.warnings, unchecked))
+    return replace(result, refusals=refusals)
 
 
 def apply(plan: Plan, target: Target) -> None:
@@ -150,6 +171,13 @@ def apply(plan: Plan, target: Target) -> None:
     safety.raise_if_unapplyable(plan)
     if plan.empty:
         return
+    limits = plan.policy.limits
+    checkable = Feature.PIPELINE in target.capabilities().features
+    if gated(limits) and not plan.policy.allow_forecast_change and checkable:
+        # As the pipeline is now, not as it was when the plan was made.
+        refusal = forecast_refusal(pipeline_impact(plan, target.pipeline()), limits)
+        if refusal is not None:
+            raise refusal.error()
     if Feature.HISTORY in target.capabilities().features or not os.environ.get(STATE_VARIABLE):
         target.apply(plan)
         return
@@ -175,6 +203,7 @@ def load_plan(
     *,
     allow_mass_change: bool = False,
     require_complete: bool = False,
+    allow_forecast_change: bool = False,
 ) -> Plan:
     """The plan a saved-plan file commits to, made again against the target as it is now.
 
@@ -200,6 +229,9 @@ def load_plan(
         max_deletes=commitment.policy.limits.max_deletes,
         max_change_fraction=commitment.policy.limits.max_change_fraction,
         require_complete=commitment.policy.require_complete or require_complete,
+        allow_forecast_change=commitment.policy.allow_forecast_change or allow_forecast_change,
+        max_forecast_change_percent=commitment.policy.limits.max_forecast_change_percent,
+        max_forecast_change_amount=commitment.policy.limits.max_forecast_change_amount,
     )
     commitment.refuse_unless_same(again)
     return again

@@ -84,6 +84,9 @@ def plan_command(
     allow_mass_change: bool,
     max_deletes: int | None,
     max_change_fraction: float | None,
+    allow_forecast_change: bool,
+    max_forecast_change_percent: float | None,
+    max_forecast_change_amount: float | None,
     strict: bool,
 ) -> None:
     """Show what applying PATH would change. Never writes to the target.
@@ -93,7 +96,14 @@ def plan_command(
     from crmconf.api import impact, plan
     from crmconf.targets import open_target, target_url
 
-    safety = SafetyFlags(allow_mass_change, max_deletes, max_change_fraction)
+    safety = SafetyFlags(
+        allow_mass_change,
+        max_deletes,
+        max_change_fraction,
+        allow_forecast_change,
+        max_forecast_change_percent,
+        max_forecast_change_amount,
+    )
     if all_tenants:
         refuse_single_run_options(path=path, target=target, env=env, vars=vars_file)
         code = plan_all(
@@ -190,6 +200,9 @@ def apply(
     allow_mass_change: bool,
     max_deletes: int | None,
     max_change_fraction: float | None,
+    allow_forecast_change: bool,
+    max_forecast_change_percent: float | None,
+    max_forecast_change_amount: float | None,
     actor: str | None,
     lock_timeout: float,
     strict: bool,
@@ -206,7 +219,14 @@ def apply(
     from crmconf.planning.saved import is_saved_plan
     from crmconf.targets import TARGET_VARIABLE, open_target, target_url
 
-    safety = SafetyFlags(allow_mass_change, max_deletes, max_change_fraction)
+    safety = SafetyFlags(
+        allow_mass_change,
+        max_deletes,
+        max_change_fraction,
+        allow_forecast_change,
+        max_forecast_change_percent,
+        max_forecast_change_amount,
+    )
     if all_tenants:
         refuse_single_run_options(path=path, target=target, env=env, vars=vars_file)
         code = apply_all(
@@ -234,7 +254,8 @@ def apply(
                 f"{path} is a saved plan: pass --only and --exclude to 'crmconf plan', "
                 "which made it"
             )
-        if max_deletes is not None or max_change_fraction is not None:
+        limits = (max_deletes, max_change_fraction, max_forecast_change_percent)
+        if any(limit is not None for limit in (*limits, max_forecast_change_amount)):
             fail(f"{path} is a saved plan: pass the limits to 'crmconf plan', which made it")
         from crmconf.api import saved_plan_target
 
@@ -245,6 +266,7 @@ def apply(
                 crm,
                 allow_mass_change=allow_mass_change,
                 require_complete=require_complete,
+                allow_forecast_change=allow_forecast_change,
             )
             _confirm_and_apply(result, crm, impact(result, crm), yes)
     else:

@@ -90,12 +90,18 @@ class SafetyFlags:
     allow_mass_change: bool
     max_deletes: int | None
     max_change_fraction: float | None
+    allow_forecast_change: bool = False
+    max_forecast_change_percent: float | None = None
+    max_forecast_change_amount: float | None = None
 
     def options(self) -> dict[str, Any]:
         return {
             "allow_mass_change": self.allow_mass_change,
             "max_deletes": self.max_deletes,
             "max_change_fraction": self.max_change_fraction,
+            "allow_forecast_change": self.allow_forecast_change,
+            "max_forecast_change_percent": self.max_forecast_change_percent,
+            "max_forecast_change_amount": self.max_forecast_change_amount,
         }
 
 
@@ -254,6 +260,7 @@ def _plan_tenants(
                 crm,
                 allow_mass_change=safety.allow_mass_change,
                 require_complete=require_complete,
+                allow_forecast_change=safety.allow_forecast_change,
             )
         result.raise_if_unapplyable()
         return TenantPlan(result, ())

@@ -21,6 +21,11 @@ class Limits:
     min_items: int = 10
     max_deletes: int = 3
     """Deletes of one kind, whatever its size."""
+    max_forecast_change_percent: float | None = None
+    """How far (in % of its value before) one plan may move the weighted forecast, in total
+    and of any sales group; None: no limit."""
+    max_forecast_change_amount: float | None = None
+    """How far (an amount) one plan may move it, in total and of any sales group."""
 
 
 @dataclass(frozen=True)

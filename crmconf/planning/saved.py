@@ -54,7 +54,10 @@ class _Policy(_Strict):
     max_change_fraction: float
     min_items: int
     max_deletes: int
+    max_forecast_change_percent: float | None
+    max_forecast_change_amount: float | None
     allow_mass_change: bool
+    allow_forecast_change: bool
     require_complete: bool
 
 
@@ -140,6 +143,7 @@ def dump(plan: Plan) -> str:
         "policy": {
             **asdict(limits),
             "allow_mass_change": plan.policy.allow_mass_change,
+            "allow_forecast_change": plan.policy.allow_forecast_change,
             "require_complete": plan.policy.require_complete,
         },
     }
@@ -186,9 +190,16 @@ def read(path: Path) -> Commitment:
         files_digest=source.files_digest,
         content_digest=source.content_digest,
         policy=Policy(
-            Limits(policy.max_change_fraction, policy.min_items, policy.max_deletes),
+            Limits(
+                policy.max_change_fraction,
+                policy.min_items,
+                policy.max_deletes,
+                policy.max_forecast_change_percent,
+                policy.max_forecast_change_amount,
+            ),
             allow_mass_change=policy.allow_mass_change,
             require_complete=policy.require_complete,
+            allow_forecast_change=policy.allow_forecast_change,
         ),
         changes=changes,
     )
