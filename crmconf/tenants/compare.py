@@ -116,6 +116,8 @@ def _cell(
 ) -> Cell:
     if unreadable:
         return Cell(CellState.UNKNOWN)
+    if ours is None and theirs is None:
+        return Cell(CellState.SAME)  # another tenant's extra item: absent here as in the standard
     if theirs is None:
         return Cell(CellState.MISSING)
     if ours is None:

@@ -85,6 +85,9 @@ class ProjectDocument(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     crmconf: whole_number(FORMAT_VERSION, FORMAT_VERSION)  # type: ignore[valid-type]
+    standard: Text | None = None
+    """The firm's standard configuration, relative to the project file: what `crmconf
+    compare` compares every tenant with."""
     tenants: tuple[TenantEntry, ...]
 
 
@@ -106,6 +109,8 @@ class Tenant:
 class Project:
     file: Path
     tenants: tuple[Tenant, ...]
+    standard: Path | None = None
+    """The firm's standard configuration (`standard:`), if the project names one."""
 
 
 def load_project(path: Path) -> Project:
@@ -166,7 +171,8 @@ def load_project(path: Path) -> Project:
         )
     if problems:
         raise ConfigError(problems)
-    return Project(path, tuple(tenants))
+    standard = folder / document.standard if document.standard is not None else None
+    return Project(path, tuple(tenants), standard)
 
 
 def is_24so(target: str) -> bool:
