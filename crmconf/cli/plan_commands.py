@@ -180,6 +180,12 @@ def plan_text(result: Plan, pipeline_change: Impact | None) -> str:
     metavar="FOLDER",
     help="With --all: apply the plans 'plan --all -o FOLDER' saved, one per tenant.",
 )
+@click.option(
+    "--waves",
+    is_flag=True,
+    help="With --all: roll out wave by wave (waves: in crmconf.yaml), each planned again "
+    "and clean before the next starts.",
+)
 @safety_options
 @writer_options
 @strict_option
@@ -197,6 +203,7 @@ def apply(
     yes: bool,
     require_complete: bool,
     plans: Path | None,
+    waves: bool,
     allow_mass_change: bool,
     max_deletes: int | None,
     max_change_fraction: float | None,
@@ -241,10 +248,11 @@ def apply(
             actor=actor,
             lock_timeout=lock_timeout,
             saved_plans=plans,
+            waves=waves,
         )
         sys.exit(code)
-    if plans is not None:
-        fail("--plans applies the saved plans of every tenant: give it with --all")
+    if plans is not None or waves:
+        fail("--plans and --waves are about every tenant: give them with --all")
     path = require_path(path)
     if is_saved_plan(path):
         if env is not None or vars_file is not None:

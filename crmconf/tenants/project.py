@@ -21,11 +21,12 @@ refused, and so is any password-like key outside `credentials:`.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -89,6 +90,9 @@ class ProjectDocument(BaseModel):
     """The firm's standard configuration, relative to the project file: what `crmconf
     compare` compares every tenant with."""
     tenants: tuple[TenantEntry, ...]
+    waves: tuple[tuple[Name, ...] | Literal["rest"], ...] | None = None
+    """The order `apply --all --waves` rolls out in: lists of tenant names, and at most one
+    `rest` standing for every tenant no other wave names."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,8 @@ class Project:
     tenants: tuple[Tenant, ...]
     standard: Path | None = None
     """The firm's standard configuration (`standard:`), if the project names one."""
+    waves: tuple[tuple[Tenant, ...], ...] | None = None
+    """The roll-out's waves (`waves:`), `rest` expanded; None when the file names none."""
 
 
 def load_project(path: Path) -> Project:
@@ -171,8 +177,76 @@ def load_project(path: Path) -> Project:
         )
     if problems:
         raise ConfigError(problems)
+    waves = _waves(source, document, tenants)
     standard = folder / document.standard if document.standard is not None else None
-    return Project(path, tuple(tenants), standard)
+    return Project(path, tuple(tenants), standard, waves)
+
+
+def _waves(
+    source: SourceDocument, document: ProjectDocument, tenants: list[Tenant]
+) -> tuple[tuple[Tenant, ...], ...] | None:
+    """The waves with `rest` expanded; ConfigError for an unknown or repeated tenant, a
+    second `rest`, or tenants no wave names."""
+    if document.waves is None:
+        return None
+    by_key = {identity(tenant.name): tenant for tenant in tenants}
+    problems: list[Problem] = []
+    named: dict[str, Location] = {}
+    rests = [index for index, wave in enumerate(document.waves) if wave == "rest"]
+    for index in rests[1:]:
+        problems.append(
+            Problem(
+                "'rest' is given twice; it stands for every tenant no other wave names",
+                source.location(("waves", index)),
+                "keep one rest wave",
+            )
+        )
+    for index, wave in enumerate(document.waves):
+        if wave == "rest":
+            continue
+        if not wave:
+            problems.append(
+                Problem("an empty wave", source.location(("waves", index)), "name its tenants")
+            )
+        for position, name in enumerate(wave):
+            where = source.location(("waves", index, position))
+            key = identity(name)
+            if key not in by_key:
+                close = difflib.get_close_matches(name, [t.name for t in tenants], n=1)
+                guess = f"did you mean {close[0]!r}? " if close else ""
+                problems.append(
+                    Problem(
+                        f"wave {index + 1} names tenant {name!r}, which is not in tenants:",
+                        where,
+                        guess + "name tenants listed under tenants:",
+                    )
+                )
+            elif key in named:
+                problems.append(
+                    Problem(
+                        f"tenant {name!r} is in two waves; also at {named[key]}",
+                        where,
+                        "roll each tenant out in one wave",
+                    )
+                )
+            else:
+                named[key] = where
+    left = [tenant for key, tenant in by_key.items() if key not in named]
+    if left and not rests:
+        problems.append(
+            Problem(
+                "the waves miss tenants: " + ", ".join(tenant.name for tenant in left),
+                source.location(("waves",)),
+                "add them to a wave, or add a last wave 'rest' for every tenant not named",
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+    return tuple(
+        tuple(left) if wave == "rest" else tuple(by_key[identity(name)] for name in wave)
+        for wave in document.waves
+        if wave != "rest" or left
+    )
 
 
 def is_24so(target: str) -> bool:
