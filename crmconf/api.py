@@ -28,12 +28,12 @@ from crmconf.pipeline.forecast import forecast as forecast_pipeline
 from crmconf.pipeline.gate import forecast_refusal, gated
 from crmconf.pipeline.impact import Impact, pipeline_impact
 from crmconf.planning import safety, saved
-from crmconf.planning.changes import Plan
+from crmconf.planning.changes import Attested, Plan
 from crmconf.planning.planner import kinds_to_read
 from crmconf.planning.planner import plan as plan_changes
 from crmconf.targets import STATE_VARIABLE, open_target
 from crmconf.targets.base import Feature, Target
-from crmconf.targets.visibility import without_unreadable
+from crmconf.targets.visibility import Check, with_checks
 
 __all__ = [
     "apply",
@@ -123,8 +123,10 @@ def plan(
         max_forecast_change_amount=max_forecast_change_amount,
     )
     capabilities = target.capabilities()
-    # What the target cannot read is not compared but listed as checks for a person.
-    visible, checks = without_unreadable(config, capabilities.unreadable(), target.url)
+    # What the target cannot read is not compared but listed as checks for a person,
+    # but for those a person confirmed and whose confirmation still holds.
+    visible, found = with_checks(config, capabilities.unreadable(), target.url)
+    checks, attested = _confirmed(found, target.resolved_url)
     left_out: dict[str, tuple[str, ...]] = {}
     with paused():
         state = target.read(kinds_to_read(visible))
@@ -137,6 +139,7 @@ def plan(
         result,
         warnings=(*result.warnings, *checks),
         checks=checks,
+        attested=attested,
         target_fingerprint=read,
         only=selection.texts[0] if only is not None else None,
         exclude=selection.texts[1] if exclude is not None else None,
@@ -157,6 +160,36 @@ def plan(
             )
             result = replace(result, warnings=(*result.warnings, unchecked))
     return replace(result, refusals=refusals)
+
+
+def _confirmed(
+    checks: tuple[Check, ...], target: str
+) -> tuple[tuple[Problem, ...], tuple[Attested, ...]]:
+    """The checks still to do, and those a holding confirmation takes away; a check whose
+    confirmation no longer holds says why (crmconf.targets.confirmations)."""
+    if not checks:
+        return (), ()
+    from datetime import UTC, datetime
+
+    from crmconf.targets.confirmations import open_store
+
+    latest = open_store().latest(target)
+    today = datetime.now(UTC).date()
+    left: list[Problem] = []
+    attested: list[Attested] = []
+    for check in checks:
+        found = latest.get((check.kind, check.field))
+        if found is None:
+            left.append(check.problem)
+        elif found.digest != check.digest:
+            note = f"changed since confirmed by {found.by} on {found.day}"
+            left.append(replace(check.problem, message=f"{check.problem.message}\n    ({note})"))
+        elif found.expired(today):
+            note = f"confirmed by {found.by} on {found.day}; expired on {found.expires}"
+            left.append(replace(check.problem, message=f"{check.problem.message}\n    ({note})"))
+        else:
+            attested.append(Attested(check.kind, check.field, found.by, found.at, found.expires))
+    return tuple(left), tuple(attested)
 
 
 def apply(plan: Plan, target: Target) -> None:

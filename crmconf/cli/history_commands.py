@@ -62,6 +62,16 @@ def _backend_history(crm: Target, output_format: str) -> None:
 
     url = os.environ.get(STATE_VARIABLE)
     if not url:
+        from crmconf.targets.confirmations import open_store
+
+        store = open_store()
+        confirmed = store.all(crm.resolved_url)
+        if confirmed:  # the only history there is without a state backend
+            click.echo(f"Confirmations of {crm.url} kept in {store.where} (this machine only):")
+            for entry in reversed(confirmed):
+                what = f"{entry.kind}.{entry.field}" if entry.field else entry.kind
+                click.echo(f"  {entry.at}  {entry.by:<12} confirm  {what} (until {entry.expires})")
+            return
         fail(
             f"{crm.url} keeps no history of its own; its applies are recorded in the "
             f"state backend: set {STATE_VARIABLE}=postgresql://… as the runners that applied do"

@@ -91,6 +91,17 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class Attested:
+    """A check a person confirmed by hand and that still holds: attested, not observed."""
+
+    kind: str
+    field: str | None
+    by: str
+    at: str
+    expires: str
+
+
+@dataclass(frozen=True)
 class Change:
     """One item created, updated or deleted.
 
@@ -154,6 +165,9 @@ class Plan:
     refusals: tuple[Refusal, ...] = ()
     """Why this plan may not be applied, as found when it was made (crmconf.planning.safety
     finds them again before any apply: this field is for showing them)."""
+    attested: tuple[Attested, ...] = ()
+    """Checks left out because a person confirmed them (crmconf confirm) and the
+    confirmation holds: what someone attests, never what crmconf observed."""
     only: tuple[str, ...] | None = None
     """The selectors of --only (KIND or KIND:PATTERN) it was limited to, if any."""
     exclude: tuple[str, ...] | None = None
