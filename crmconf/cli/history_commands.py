@@ -68,9 +68,9 @@ def _backend_history(crm: Target, output_format: str) -> None:
         confirmed = store.all(crm.resolved_url)
         if confirmed:  # the only history there is without a state backend
             click.echo(f"Confirmations of {crm.url} kept in {store.where} (this machine only):")
-            for entry in reversed(confirmed):
-                what = f"{entry.kind}.{entry.field}" if entry.field else entry.kind
-                click.echo(f"  {entry.at}  {entry.by:<12} confirm  {what} (until {entry.expires})")
+            for done in reversed(confirmed):
+                what = f"{done.kind}.{done.field}" if done.field else done.kind
+                click.echo(f"  {done.at}  {done.by:<12} confirm  {what} (until {done.expires})")
             return
         fail(
             f"{crm.url} keeps no history of its own; its applies are recorded in the "

@@ -49,9 +49,10 @@ if TYPE_CHECKING:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(["text", "json", "markdown", "html"]),
     default="text",
     show_default=True,
+    help="html: with --all, one self-contained page for the fleet (-o FILE writes it).",
 )
 @click.option(
     "--detailed-exitcode",
@@ -119,6 +120,8 @@ def plan_command(
         )
         sys.exit(code)
     path = require_path(path)
+    if output_format == "html":
+        fail("--format html is the fleet's page: use it with --all")
     config = load_config(path, strict, env, vars_file)
     with open_target(target_url(target)) as crm:
         result = plan(

@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from crmconf.cli.common import EXIT_CHANGES, as_writer, confirm_or_refuse, fail
 if TYPE_CHECKING:
     from crmconf.errors import Problem
     from crmconf.model.configuration import Configuration
+    from crmconf.pipeline.impact import Impact
     from crmconf.planning.changes import Plan
     from crmconf.planning.render.fleet import TenantPlan as FleetLine
     from crmconf.tenants import Outcome, Project, Tenant
@@ -109,6 +111,8 @@ class SafetyFlags:
 class TenantPlan:
     plan: Plan
     warnings: tuple[Problem, ...]
+    impact: Impact | None = None
+    """How the plan moves the weighted pipeline, where the target reports it."""
 
 
 def plan_all(
@@ -139,6 +143,18 @@ def plan_all(
             click.echo(_plan_report(outcome), nl=False)
         click.echo("")
         click.echo(_summary(outcomes, {}))
+    elif output_format == "html":
+        from crmconf.cli.common import write_atomically
+        from crmconf.planning.render.fleet_html import FleetPage, render_fleet_html
+
+        pages = [FleetPage(_fleet_line(outcome), _forecast_change(outcome)) for outcome in outcomes]
+        page = render_fleet_html(pages)
+        if out is None:
+            click.echo(page, nl=False)
+        else:
+            write_atomically(out, page)
+            click.echo(f"Wrote the fleet's page to {out}.", err=True)
+            out = None  # the page, not a folder of saved plans
     else:
         from crmconf.planning.render.fleet import render_fleet_json, render_fleet_markdown
 
@@ -321,7 +337,7 @@ def _plan_tenants(
     require_complete: bool,
     plans: Path | None = None,
 ) -> list[Outcome[TenantPlan]]:
-    from crmconf.api import plan
+    from crmconf.api import impact, plan
     from crmconf.cli.progress import TenantProgress
     from crmconf.config.selection import Selection
     from crmconf.errors import ConfigError
@@ -360,8 +376,9 @@ def _plan_tenants(
                 require_complete=require_complete,
                 **safety.options(),
             )
+            change = impact(result, crm)
         result.raise_if_unapplyable()
-        return TenantPlan(result, config.warnings)
+        return TenantPlan(result, config.warnings, change)
 
     click.echo(
         f"Planning {_tenants(len(project.tenants))} of {project.file}, "
@@ -404,6 +421,12 @@ def _save_plans(outcomes: Sequence[Outcome[TenantPlan]], folder: Path) -> None:
         f"'crmconf apply --all --plans {folder}'.",
         err=True,
     )
+
+
+def _forecast_change(outcome: Outcome[TenantPlan]) -> Decimal | None:
+    if outcome.result is None or outcome.result.impact is None:
+        return None
+    return outcome.result.impact.total.delta
 
 
 def _fleet_line(outcome: Outcome[TenantPlan]) -> FleetLine:
