@@ -27,7 +27,9 @@ Cli = Callable[..., Result]
 def fleet(tmp_path: Path, cli: Cli) -> Path:
     """Three tenants: one in sync, one with changes (<b>bold</b> in a name), one failing."""
     shutil.copy(SEED, tmp_path / "seed.yaml")
-    (tmp_path / "odd.yaml").write_text("crmconf: 1\nindustries: [Bygg, Data/IT, Turism, '<b>bold</b>']\n")
+    (tmp_path / "odd.yaml").write_text(
+        "crmconf: 1\nindustries: [Bygg, Data/IT, Turism, '<b>bold</b>']\n"
+    )
     (tmp_path / "broken.yaml").write_text("crmconf: 1\nindustries:\n  - ${MISSING_VALUE}\n")
     urls = {name: init_sandbox(f"sqlite:///{tmp_path / name}.db", demo=True) for name in "abc"}
     project = tmp_path / "crmconf.yaml"
