@@ -55,12 +55,16 @@ def load(
     env: str | None = None,
     variables: Mapping[str, str] | None = None,
     vars_file: str | os.PathLike[str] | None = None,
+    users: Mapping[str, str] | None = None,
+    users_of: str = "the user map",
 ) -> Configuration:
     """Load, validate and merge a configuration file or directory.
 
     `env` names an environment overlay of a `base/` + `envs/` layout; `${NAME}` values come
     from `variables` (default: the process environment) with `vars_file` (YAML of
-    NAME: value) over them. Raises ConfigError with every problem found.
+    NAME: value) over them. With `users` (alias → user, e.g. a tenant's `users:`), group
+    members are aliases replaced by their users (crmconf.config.aliases); `users_of` names
+    the map in messages. Raises ConfigError with every problem found.
     """
     values: Mapping[str, str] = os.environ if variables is None else variables
     if vars_file is not None:
@@ -71,6 +75,13 @@ def load(
     if vars_file is not None and config.source is not None:
         source = replace(config.source, vars_file=os.path.abspath(vars_file))
         config = replace(config, source=source)
+    if users is not None:
+        from crmconf.config.aliases import resolve_users
+
+        config = resolve_users(config, users, users_of)
+        if config.source is not None:
+            mapped = tuple(sorted(users.items()))
+            config = replace(config, source=replace(config.source, users=mapped, users_of=users_of))
     return config
 
 

@@ -513,3 +513,72 @@ def test_a_bad_wave_list_is_a_located_error_and_nothing_is_applied(
     assert plans.exit_code == 1  # the project file is refused for every command
     no_waves = _project(tmp_path, project.read_text().split("waves:")[0])
     assert "names no waves" in cli("apply", "--all", "--waves", "--project", no_waves).stderr
+
+
+# User aliases: a shared configuration names users the same way for every tenant
+
+
+def _alias_project(tmp_path: Path, second_users: str) -> Path:
+    (tmp_path / "shared.yaml").write_text(
+        "crmconf: 1\ngroups:\n  - name: Säljare\n    type: sales\n    members: [lead, second]\n"
+    )
+    for name in ("one", "two"):
+        init_sandbox(_url(tmp_path, name), demo=True, reset=True)
+    return _project(
+        tmp_path,
+        f"""\
+        crmconf: 1
+        tenants:
+          - name: one
+            target: "{_url(tmp_path, "one")}"
+            config: shared.yaml
+            users: {{lead: anna@example.com, second: erik@example.com}}
+          - name: two
+            target: "{_url(tmp_path, "two")}"
+            config: shared.yaml
+            users: {second_users}
+        """,
+    )
+
+
+def _members(url: str) -> list[str]:
+    from crmconf import api
+    from crmconf.kinds import GROUPS
+
+    with api.open_target(url) as target:
+        (group,) = [i for i in target.read([GROUPS]).of(GROUPS) if i.name == "Säljare"]
+    return list(group.fields["members"])
+
+
+def test_each_tenant_maps_the_shared_aliases_to_its_own_users(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "two-users.yaml").write_text("lead: maria@example.com\nsecond: lisa@example.com\n")
+    project = _alias_project(tmp_path, "two-users.yaml")
+    plans = tmp_path / "plans"
+
+    planned = cli("plan", "--all", "--project", project, "-o", plans)
+    applied = cli("apply", "--all", "--project", project, "--plans", plans, "--yes")
+
+    assert planned.exit_code == 0, planned.output
+    assert applied.exit_code == 0, applied.output
+    assert _members(_url(tmp_path, "one")) == ["anna@example.com", "erik@example.com"]
+    assert _members(_url(tmp_path, "two")) == ["lisa@example.com", "maria@example.com"]
+
+
+def test_an_alias_a_tenant_does_not_map_is_a_located_error_naming_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    project = _alias_project(tmp_path, "{lead: maria@example.com}")
+
+    result = cli("plan", "--all", "--project", project)
+
+    assert result.exit_code == 1
+    shared = tmp_path / "shared.yaml"
+    assert (
+        f"error: {shared}:3:5: group 'Säljare': tenant 'two' maps no user alias 'second'"
+        in result.stdout
+    )
+    assert _summary(result.stdout)["one"][5] == "changes"
+    bad_file = _alias_project(tmp_path, "missing.yaml")
+    refused = cli("plan", "--all", "--project", bad_file)
+    assert refused.exit_code == 1
+    assert "cannot read the users file" in refused.stderr

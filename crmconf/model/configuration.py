@@ -38,6 +38,9 @@ class Source:
     """The environment overlay (`envs/NAME/`), if any."""
     vars_file: str | None = None
     """The file `${NAME}` values came from besides the process environment, resolved."""
+    users: tuple[tuple[str, str], ...] | None = None
+    """The user aliases resolved in it (alias, user), and whose map they are (`users_of`)."""
+    users_of: str = ""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from crmconf.config.files import MAX_FILE_BYTES
 from crmconf.config.yaml_source import SourceDocument, parse, read_text
@@ -60,6 +67,11 @@ VariableName = Annotated[
     str, StringConstraints(strict=True, pattern=_ENVIRONMENT_VARIABLE, max_length=200)
 ]
 Text = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=4000)]
+UserId = Annotated[
+    str,
+    BeforeValidator(lambda value: str(value) if type(value) is int else value),
+    StringConstraints(strict=True, min_length=1, max_length=254),
+]
 
 
 class TenantEntry(BaseModel):
@@ -78,6 +90,9 @@ class TenantEntry(BaseModel):
     """A file of values for ${NAME} in the configuration, relative to the project file."""
     credentials: dict[str, VariableName] = Field(default_factory=dict)
     """Setting (username, password, …) → the NAME of the environment variable holding it."""
+    users: dict[Name, UserId] | Text | None = None
+    """User aliases the configuration's members are written as → this tenant's users (a
+    contact id on 24SevenOffice, a login on the sandbox); or a YAML file of them."""
 
 
 class ProjectDocument(BaseModel):
@@ -107,6 +122,8 @@ class Tenant:
     credentials: Mapping[str, str] = field(default_factory=dict)
     """Setting (username, password, …) → the NAME of the environment variable holding it."""
     location: Location | None = field(default=None, compare=False)
+    users: Mapping[str, str] | None = None
+    """User alias → user, when the tenant maps them (crmconf.config.aliases)."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +190,7 @@ def load_project(path: Path) -> Project:
                 folder / entry.vars if entry.vars is not None else None,
                 dict(entry.credentials),
                 where,
+                _users(entry, folder, source, index, problems),
             )
         )
     if problems:
@@ -247,6 +265,38 @@ def _waves(
         for wave in document.waves
         if wave != "rest" or left
     )
+
+
+def _users(
+    entry: TenantEntry, folder: Path, source: SourceDocument, index: int, problems: list[Problem]
+) -> dict[str, str] | None:
+    """A tenant's user aliases, from crmconf.yaml or the YAML file it names."""
+    if entry.users is None or isinstance(entry.users, dict):
+        return entry.users
+    path = folder / entry.users
+    where = source.location(("tenants", index, "users"))
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        mapping = parse(str(path), read_text(str(path), data)).value
+    except OSError as error:
+        problems.append(Problem(f"cannot read the users file {path}: {error.strerror}", where))
+        return None
+    except ConfigError as error:
+        problems.extend(error.problems)
+        return None
+    if not isinstance(mapping, dict) or not all(
+        isinstance(alias, str) and type(user) in (str, int) for alias, user in mapping.items()
+    ):
+        problems.append(
+            Problem(
+                f"{path}: a users file maps aliases to users, one 'alias: user' per line",
+                where,
+                "write e.g. 'anna: 101' (a contact id) or 'anna: anna@example.com' (a login)",
+            )
+        )
+        return None
+    return {alias: str(user) for alias, user in mapping.items()}
 
 
 def is_24so(target: str) -> bool:
