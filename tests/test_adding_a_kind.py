@@ -216,3 +216,9 @@ def test_registering_twice_or_with_unknown_references_is_refused(contact_titles:
     dangling: dict[str, Any] = {"references": (Reference("title", "no_such_kind"),)}
     with pytest.raises(ValueError, match="not registered"):
         register(Kind(name="other", singular="x", ui_path="-", item_model=ContactTitle, **dangling))
+
+
+def test_the_head_crmconf_reads_without_alembic_is_alembics() -> None:
+    from crmconf.targets.sandbox import revisions
+
+    assert revisions.alembic_head() == revisions.HEAD
