@@ -13,6 +13,7 @@ from crmconf.cli.common import (
     check_safety,
     confirm_or_refuse,
     fail,
+    is_standard_output,
     load_config,
     reports_errors,
     safety_options,
@@ -56,7 +57,8 @@ from crmconf.cli.tenant_runs import (
     "-o",
     "--out",
     type=click.Path(path_type=Path),
-    help="Also save the plan to FILE.json, for 'crmconf apply FILE.json'.",
+    help="Also save the plan to FILE.json, for 'crmconf apply FILE.json' "
+    "(-: to standard output, the plan shown on standard error).",
 )
 @safety_options
 @strict_option
@@ -110,16 +112,19 @@ def plan_command(
         result = plan(config, crm)
         pipeline_change = impact(result, crm)  # None where the target hides its opportunities
         url = crm.url
+    shown_on_stderr = is_standard_output(out)  # standard output carries the saved plan
     if output_format == "json":
         from crmconf.pipeline.render import impact_document
         from crmconf.planning.render.json import render_json
 
         extra = impact_document(pipeline_change) if pipeline_change is not None else None
-        click.echo(render_json(result, extra), nl=False)
+        click.echo(render_json(result, extra), nl=False, err=shown_on_stderr)
     elif output_format == "markdown":
         from crmconf.planning.render.markdown import render_markdown
 
-        click.echo(render_markdown(result, only=selected_kinds(only)), nl=False)
+        click.echo(
+            render_markdown(result, only=selected_kinds(only)), nl=False, err=shown_on_stderr
+        )
     else:
         from crmconf.pipeline.render import render_impact_text
         from crmconf.planning.render.text import render_text
@@ -127,13 +132,14 @@ def plan_command(
         sections = []
         if pipeline_change is not None and pipeline_change.touches_pipeline:
             sections.append(render_impact_text(pipeline_change))
-        click.echo(render_text(result, sections), nl=False)
+        click.echo(render_text(result, sections), nl=False, err=shown_on_stderr)
     check_safety(result, config.limits, allow_mass_change, max_deletes, max_change_fraction)
     if out is not None:
         from crmconf.planning.saved import dump_saved
 
         write_atomically(out, dump_saved(result, url, config, allow_mass_change))
-        click.echo(f"Saved the plan to {out}; apply it with 'crmconf apply {out}'.", err=True)
+        if not shown_on_stderr:
+            click.echo(f"Saved the plan to {out}; apply it with 'crmconf apply {out}'.", err=True)
     if detailed_exitcode and not result.empty:
         sys.exit(EXIT_CHANGES)
 
