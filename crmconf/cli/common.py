@@ -62,6 +62,26 @@ strict_option = click.option("--strict", is_flag=True, help="Treat lint warnings
 config_argument = click.argument("path", type=click.Path(path_type=Path))
 
 
+class Seconds(click.ParamType):
+    """A finite, non-negative number of seconds: `nan` compares false with every bound and
+    would wait forever, `inf` too."""
+
+    name = "seconds"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        import math
+
+        try:
+            seconds = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or seconds < 0:
+            self.fail(f"{value!r} is not a finite, non-negative number of seconds", param, ctx)
+        return seconds
+
+
 def writer_options(command: Callable[P, R]) -> Callable[P, R]:
     """Who is changing the target, and how long to wait for another writer."""
     options = (
@@ -72,7 +92,7 @@ def writer_options(command: Callable[P, R]) -> Callable[P, R]:
         ),
         click.option(
             "--lock-timeout",
-            type=click.FloatRange(min=0),
+            type=Seconds(),
             default=0,
             metavar="SECONDS",
             help="Wait this long for another apply, move or rollback to finish (default: 0).",
