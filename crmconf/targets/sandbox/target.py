@@ -36,6 +36,7 @@ from crmconf.targets.sandbox.journal import CHUNK, Journal
 from crmconf.targets.sandbox.lock import held
 from crmconf.targets.sandbox.mapping import SWITCHES, TABLES, KindTable, UsedBy
 from crmconf.targets.sandbox.pipeline import read_pipeline
+from crmconf.targets.urls import malformed_url
 
 _EVERYTHING = frozenset(Capability)
 
@@ -59,8 +60,8 @@ class SandboxTarget(Target):
         """Open (and on first use create) the sandbox at a SQLAlchemy URL."""
         try:
             parsed = make_url(url)
-        except ArgumentError:
-            raise TargetError(f"not a database URL: {url!r}") from None
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            raise TargetError(malformed_url(url)) from None
         safe_url = parsed.render_as_string(hide_password=True)
         try:
             engine = create_engine(with_driver(parsed))
