@@ -62,7 +62,7 @@ strict_option = click.option("--strict", is_flag=True, help="Treat lint warnings
 config_argument = click.argument("path", type=click.Path(path_type=Path))
 
 
-class Seconds(click.ParamType):
+class Seconds(click.ParamType[float]):
     """A finite, non-negative number of seconds: `nan` compares false with every bound and
     would wait forever, `inf` too."""
 

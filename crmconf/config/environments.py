@@ -39,6 +39,7 @@ from crmconf.config.files import (
     is_layout,
 )
 from crmconf.config.loader import build_configuration, read_sources
+from crmconf.config.messages import explained
 from crmconf.config.yaml_source import SourceDocument
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.kinds import ALL_KINDS
@@ -448,6 +449,9 @@ def _drop_problem(drop: _Node, detail: Any) -> Problem:
             where,
             f"drop lists items of: {', '.join(allowed)}",
         )
+    explanation = explained(detail, drop_model(), None)
+    if explanation is not None:
+        return Problem(f"{dotted}: {explanation[0]}", where or drop.location, explanation[1])
     return Problem(f"{dotted}: {detail['msg']}", where or drop.location)
 
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
-from typing import Any, get_args, get_origin
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -23,6 +23,7 @@ from crmconf.config.files import (
     is_layout,
     read_bytes,
 )
+from crmconf.config.messages import explained, model_in
 from crmconf.config.rules import check_configuration
 from crmconf.config.variables import substitute, with_flow_hint
 from crmconf.config.yaml_source import SourceDocument, parse, read_text
@@ -31,7 +32,6 @@ from crmconf.kinds import ALL_KINDS
 from crmconf.model.collector import paused
 from crmconf.model.configuration import Configuration, Limits
 from crmconf.model.kind import Kind, Path, Record, section_value
-from crmconf.model.names import NAME_PATTERN
 
 # The document model's validator is built here, once, as a pydantic model's is when its
 # class is defined: whatever imports the loader validates configurations, and commands
@@ -282,13 +282,6 @@ def _problem(source: SourceDocument, model: type[BaseModel], detail: Any) -> Pro
             f"this crmconf reads format version {FORMAT_VERSION}: "
             f"write 'crmconf: {FORMAT_VERSION}'",
         )
-    if kind == "string_pattern_mismatch" and detail.get("ctx", {}).get("pattern") == NAME_PATTERN:
-        return Problem(
-            f"{dotted}: {given!r} is not a usable name",
-            where,
-            "a name needs a visible character; control characters, NEL and line "
-            "separators are not allowed",
-        )
     if kind in ("tuple_type", "list_type") and given is None:
         return Problem(
             f"{dotted}: a section cannot be empty (null)",
@@ -302,6 +295,9 @@ def _problem(source: SourceDocument, model: type[BaseModel], detail: Any) -> Pro
             where,
             f'quote it so YAML reads it as text: "{text}"',
         )
+    explanation = explained(detail, model, source.written.get(path))
+    if explanation is not None:
+        return Problem(f"{dotted}: {explanation[0]}", where, explanation[1])
     return Problem(f"{dotted}: {detail['msg']}", where)
 
 
@@ -330,22 +326,10 @@ def _allowed_keys(model: type[BaseModel], path: Path) -> list[str]:
             continue
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
-        current = _model_in(current.model_fields[part].annotation)
+        current = model_in(current.model_fields[part].annotation)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return list(current.model_fields)
     return []
-
-
-def _model_in(annotation: Any) -> Any:
-    """The pydantic model inside an annotation such as ``tuple[Stage, ...] | None``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if get_origin(annotation) is not None:
-        for argument in get_args(annotation):
-            found = _model_in(argument)
-            if found is not None:
-                return found
-    return None
 
 
 def _merge(sections: list[_Section]) -> dict[str, tuple[Record, ...]]:

@@ -14,6 +14,7 @@ through the full builder (`_Builder`), which stays the reference for both.
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 import yaml
@@ -23,6 +24,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from crmconf.config.files import MAX_FILE_BYTES
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.model.kind import Path
+from crmconf.model.names import InexactNumber
 
 MAX_DEPTH = 200
 """Deepest nesting read; a group tree 90 levels deep still fits."""
@@ -470,7 +472,7 @@ class _Builder:
         if node.tag == f"{_TAG}timestamp":
             return node.value
         try:
-            return self.constructor.construct_object(node, deep=True)
+            value = self.constructor.construct_object(node, deep=True)
         except ValueError:  # e.g. an integer of thousands of digits
             self.problems.append(
                 Problem(
@@ -481,6 +483,7 @@ class _Builder:
                 )
             )
             return node.value
+        return exact_float(node.value, value) if type(value) is float else value
 
     def _bad_tag(self, node: Node) -> None:
         self.problems.append(
@@ -586,9 +589,22 @@ class _FastBuilder:
         if tag not in _PLAIN_TYPES or node.style or _yaml_version_surprise(node):
             raise _Unusual
         try:
-            return self.constructor.construct_object(node, deep=True)
+            value = self.constructor.construct_object(node, deep=True)
         except ValueError:
             raise _Unusual from None
+        return exact_float(text, value) if type(value) is float else value
+
+
+def exact_float(text: str, value: float) -> float:
+    """The float a number written as text reads as; an InexactNumber where it is whole but
+    the digits written are not (`100.0000000000000001`), so it is not taken for a whole one."""
+    if not value.is_integer():
+        return value
+    try:
+        written = Decimal(text.replace("_", ""))
+    except InvalidOperation:  # YAML 1.1's sexagesimal 1:30.0, say; refused as a surprise
+        return value
+    return value if written == value else InexactNumber(value)
 
 
 def _quote(node: ScalarNode) -> str:

@@ -12,8 +12,9 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from crmconf.model.choices import not_one_of
 from crmconf.model.kind import Kind, NamedItem, Reference
-from crmconf.model.names import Name
+from crmconf.model.names import Name, as_whole
 
 _TYPE_LABELS = {"Standard": "standard", "Försäljning": "sales"}
 
@@ -23,20 +24,17 @@ def _from_label(value: Any) -> Any:
 
 
 def _number_as_text(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
+    value = as_whole(value)
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def _group_type(value: Any) -> str | int:
-    value = _from_label(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
+    value = as_whole(_from_label(value))
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if value in ("standard", "sales"):
         return str(value)
-    raise ValueError("Input should be 'standard' or 'sales' (or a target's raw type number)")
+    raise not_one_of(value, ("standard", "sales"), tuple(_TYPE_LABELS))
 
 
 GroupType = Annotated[
