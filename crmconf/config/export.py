@@ -31,6 +31,8 @@ _Dumper.add_representer(str, _represent_str)
 def item_entry(kind: Kind, item: ExistingItem) -> Any:
     """One existing item as the configuration writes it (short form where possible)."""
     fields = {k: v for k, v in item.fields.items() if k != "parent"}
+    if item.protected:  # the planner compares it: left out, planning the export unprotects
+        fields["protect"] = True
     if not fields and kind.item_model is not None and kind.item_model.SHORT_FORM:
         return item.name
     entry: dict[str, Any] = {kind.key_field: item.name}
