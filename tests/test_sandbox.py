@@ -336,6 +336,18 @@ def test_export_of_protected_items_plans_empty(
     }
 
 
+def test_export_keeps_each_long_name_on_one_line(demo_url: str, tmp_path: Path) -> None:
+    """A YAML writer folds long plain text over lines, which the loader refuses for names."""
+    names = ["Bygg", "Data/IT", "Turism"]
+    names += [f"Bransch {number} med ett namn som är långt nog att synas" for number in range(8)]
+    written = tmp_path / "long.yaml"
+    written.write_text(json.dumps({"crmconf": 1, "industries": names}), encoding="utf-8")
+    with SandboxTarget.open(demo_url) as target:
+        apply(plan(load(written), target), target)
+
+    _export_replans_empty(demo_url, tmp_path)
+
+
 @pytest.mark.sqlite_only(reason="edits the CRM by hand through sqlite3")
 def test_export_after_changes_plans_empty(
     write_config: WriteConfig, demo_url: str, demo_target: SandboxTarget, tmp_path: Path

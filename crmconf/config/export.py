@@ -16,7 +16,11 @@ from crmconf.model.state import ExistingItem, State
 
 
 class _Dumper(yaml.SafeDumper):
-    """Quotes every string a YAML 1.1 or 1.2 reader could take for something else."""
+    """Quotes every string a YAML 1.1 or 1.2 reader could take for something else, and
+    never breaks an unquoted one over lines (the loader refuses a name written so)."""
+
+    def write_plain(self, text: str, split: bool = True) -> None:
+        super().write_plain(text, split=False)
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

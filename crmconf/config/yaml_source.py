@@ -415,7 +415,25 @@ class _Builder:
         value = self._scalar(node)
         if not isinstance(value, str):
             self.written[path] = node.value
+        elif path and (isinstance(path[-1], int) or path[-1] in _NAME_KEYS):
+            self._check_one_line(node)
         return value
+
+    def _check_one_line(self, node: ScalarNode) -> None:
+        """A name written plain over several lines is a mistake, almost always: YAML joins
+        `- Turism` and a ` - Handel` indented one space too far into "Turism - Handel"."""
+        lines = node.end_mark.line - node.start_mark.line + 1
+        if node.style or lines == 1:
+            return
+        self.problems.append(
+            Problem(
+                f"the name {node.value!r} is written over {lines} lines without quotes, "
+                "which YAML joins into one",
+                _location(self.file, node),
+                "a line indented further than the entry above continues it: indent a list "
+                "item (- …) like the others; a long name belongs on one line, or in quotes",
+            )
+        )
 
     def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
         if node.tag != f"{_TAG}map":
@@ -499,6 +517,8 @@ class _Unusual(Exception):
     """The fast path met what only the full builder handles: a problem, a tag, an alias."""
 
 
+_NAME_KEYS = frozenset(("name", "title"))
+"""Keys whose value is an item's name (a list entry of text is one too)."""
 _PLAIN_TYPES = {f"{_TAG}{name}" for name in ("int", "float", "bool", "null")}
 _MAY_NOT_BE_TEXT = frozenset("0123456789+-.~nNtTfF")
 """First characters of the plain scalars YAML 1.2 may read as something other than text."""
@@ -583,7 +603,10 @@ class _FastBuilder:
     def _scalar(self, node: ScalarNode) -> Any:
         tag, text = node.tag, node.value
         if tag == _STR:
-            if node.style or not _may_not_be_text(text):
+            if node.style:
+                return text
+            # Written plain over several lines: the full builder knows whether that is a name.
+            if node.end_mark.line == node.start_mark.line and not _may_not_be_text(text):
                 return text
             raise _Unusual
         if tag not in _PLAIN_TYPES or node.style or _yaml_version_surprise(node):
