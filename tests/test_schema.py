@@ -247,6 +247,24 @@ VERDICTS: dict[str, tuple[bool, dict[str, Any]]] = {
         {"crmconf": 1, "groups": [{"name": "A", "type": "sales", "members": ["a b"]}]},
     ),
     "max_deletes -1": (False, {"crmconf": 1, "safety": {"max_deletes": -1}}),
+    **{
+        f"group type {value}": (
+            value == 2**31 - 1,
+            {"crmconf": 1, "groups": [{"name": "A", "type": value}]},
+        )
+        for value in (2**31 - 1, 2**31, -1, 123456789012345678901234)
+    },
+    **{
+        f"member {value}": (
+            value == 2**31 - 1,
+            {"crmconf": 1, "groups": [{"name": "A", "type": "sales", "members": [value]}]},
+        )
+        for value in (2**31 - 1, 2**31, -1)
+    },
+    "description holding NUL": (
+        False,
+        {"crmconf": 1, "groups": [{"name": "A", "type": "sales", "description": "a\u0000b"}]},
+    ),
 }
 
 

@@ -76,6 +76,8 @@ def explained(
         )
     if kind == "string_too_short":
         return "the name is empty", "write a name, or remove the entry"
+    if "hint" in detail.get("ctx", {}):  # a kind's own error, with its own hint
+        return str(detail["msg"]), str(detail["ctx"]["hint"])
     if kind == "name_invisible" or (
         kind == "string_pattern_mismatch" and detail.get("ctx", {}).get("pattern") == NAME_PATTERN
     ):
