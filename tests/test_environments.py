@@ -288,14 +288,14 @@ def test_layout_errors_name_environments_and_stray_files(
     root = layout({"prod": "", "test": ""})
 
     assert _problems(root, env="stage") == [
-        f"{root}:1:1: no environment 'stage' in {root / 'envs'}\n  hint: environments: prod, test"
+        f"{root}: no environment 'stage' in {root / 'envs'}\n  hint: environments: prod, test"
     ]
     write_config("crmconf: 1\n", "crm/crmconf.yaml")  # a tenants' project file may sit here
     load(root, env="prod")
     write_config("crmconf: 1\n", "crm/extra.yaml")
-    assert _problems(root, env="prod")[0].startswith(f"{root / 'extra.yaml'}:1:1: not read")
+    assert _problems(root, env="prod")[0].startswith(f"{root / 'extra.yaml'}: not read")
     assert _problems(root.parent / "nothing", env="prod")[0].startswith(
-        f"{root.parent / 'nothing'}:1:1: environment 'prod' asked for, but"
+        f"{root.parent / 'nothing'}: environment 'prod' asked for, but"
     )
 
 
@@ -536,7 +536,7 @@ def test_plan_and_apply_one_environment(
     other = cli("plan", root, "--env", "test", "--target", url, "--detailed-exitcode")
 
     assert unchosen.exit_code == 1
-    assert f"error: {root}:1:1: {root} has environments (prod, test): choose one" in (
+    assert f"error: {root}: {root} has environments (prod, test): choose one" in (
         unchosen.stderr
     )
     assert planned.exit_code == 2, planned.output

@@ -71,7 +71,7 @@ def require_environment(root: FilePath, environment: str | None) -> None:
             [
                 Problem(
                     f"{root} has environments ({', '.join(names)}): choose one",
-                    Location(str(root), 1, 1),
+                    Location(str(root)),
                     f"pass --env NAME (in crmconf.yaml: env: NAME); for the base alone, "
                     f"point at {root / BASE}",
                 )
@@ -88,7 +88,7 @@ def load_environment(
             [
                 Problem(
                     f"environment {environment!r} asked for, but {root} has no {BASE}/ directory",
-                    Location(str(root), 1, 1),
+                    Location(str(root)),
                     _LAYOUT_HINT,
                 )
             ]
@@ -476,7 +476,7 @@ def _stray_files(root: FilePath) -> list[Problem]:
                     Problem(
                         f"not read: {root} has a {BASE}/ directory, so configuration files "
                         f"live in {BASE}/ and {ENVIRONMENTS}/NAME/",
-                        Location(str(child), 1, 1),
+                        Location(str(child)),
                         f"move it into {where}",
                     )
                 )
@@ -491,7 +491,7 @@ def _overlay_files(root: FilePath, environment: str) -> list[FilePath]:
             [
                 Problem(
                     f"no environment {environment!r} in {root / ENVIRONMENTS}",
-                    Location(str(root), 1, 1),
+                    Location(str(root)),
                     f"environments: {known}",
                 )
             ]

@@ -88,7 +88,7 @@ def with_flow_hint(error: ConfigError, data: bytes) -> ConfigError:
 
 def load_variables(path: FilePath) -> dict[str, str]:
     """A `--vars` file: a YAML mapping of variable names to scalar values, as text."""
-    where = Location(str(path), 1, 1)
+    where = Location(str(path))
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)

@@ -204,7 +204,7 @@ def read_text(file: str, data: bytes) -> str:
                 Problem(
                     f"file is {len(data):,} bytes; crmconf reads files up to "
                     f"{MAX_FILE_BYTES:,} bytes",
-                    Location(file, 1, 1),
+                    Location(file),
                     "split the configuration into several files in one directory",
                 )
             ]
