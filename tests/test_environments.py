@@ -374,6 +374,19 @@ def test_variable_errors_name_the_place_and_the_variable(write_config: WriteConf
     assert _problems(path.with_name("p.yaml"), variables={}) != []  # missing file: an error
 
 
+def test_an_empty_variable_is_named_as_empty(write_config: WriteConfig) -> None:
+    """EXTRA= gave "YAML read '${EXTRA}' as null; quote it", which would hide the mistake."""
+    path = write_config("crmconf: 1\nindustries:\n  - Bygg\n  - ${EXTRA}\n")
+
+    (problem,) = _problems(path, variables={"EXTRA": ""})
+
+    assert problem == (
+        f"{path}:4:5: industries[1]: variable EXTRA is set but empty (or null), so this value "
+        "is null\n  hint: give EXTRA a value, or a default: ${EXTRA:-value} (a default is used "
+        "when EXTRA is empty too)"
+    )
+
+
 def test_a_variable_inside_brackets_gets_a_hint_instead_of_a_bare_syntax_error(
     write_config: WriteConfig,
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
@@ -37,6 +38,10 @@ from crmconf.model.kind import Kind, Path, Record, section_value
 # class is defined: whatever imports the loader validates configurations, and commands
 # that do not (--version, --help, a remembered validate verdict) never import it.
 document_model().model_rebuild()
+
+
+_BARE_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+"""A value written as one variable and nothing else."""
 
 
 @dataclass(frozen=True)
@@ -290,6 +295,15 @@ def _problem(source: SourceDocument, model: type[BaseModel], detail: Any) -> Pro
         )
     if kind in ("string_type", "model_type") and not isinstance(given, str | dict | list):
         text = source.written.get(path, str(given))
+        variable = _BARE_VARIABLE.fullmatch(text)
+        if given is None and variable:  # quoting "${EXTRA}" would hide the empty variable
+            name = variable.group(1)
+            return Problem(
+                f"{dotted}: variable {name} is set but empty (or null), so this value is null",
+                where,
+                f"give {name} a value, or a default: ${{{name}:-value}} (a default is used "
+                f"when {name} is empty too)",
+            )
         return Problem(
             f"{dotted}: expected a name (text), but YAML read {text!r} as {_yaml_type(given)}",
             where,
