@@ -40,6 +40,10 @@ from crmconf.model.kind import Kind, Path, Record, section_value
 document_model().model_rebuild()
 
 
+_SHORT_FORM_SECTIONS = frozenset(
+    kind.section for kind in ALL_KINDS if kind.item_model is not None and kind.item_model.SHORT_FORM
+)
+"""Sections whose entries may be bare names."""
 _BARE_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 """A value written as one variable and nothing else."""
 
@@ -251,9 +255,36 @@ def _validate(source: SourceDocument) -> BaseModel:
     try:
         return model.model_validate(source.value)
     except ValidationError as error:
-        raise ConfigError(
-            [_problem(source, model, detail) for detail in error.errors(include_url=False)]
-        ) from None
+        details = error.errors(include_url=False)
+        # `[Bygg, IT: telekom]`: YAML reads `IT: telekom` as a key and its value; say so
+        # once, rather than "unknown key 'IT'" and "required key 'name' is missing".
+        colons = {tuple(d["loc"][:-1]) for d in details if _colon_name(source, d["loc"][:-1])}
+        problems = [
+            _problem(source, model, detail)
+            for detail in details
+            if not (detail["type"] == "missing" and tuple(detail["loc"][:-1]) in colons)
+        ]
+        raise ConfigError(problems) from None
+
+
+def _colon_name(source: SourceDocument, path: Path) -> str | None:
+    """The name meant, where a list entry is a one-key mapping such as `IT: telekom` (a
+    name holding ': ' written unquoted); None otherwise."""
+    if not path or not isinstance(path[-1], int) or path[:-1] not in _SHORT_FORM_SECTIONS:
+        return None
+    value: Any = source.value
+    for part in path:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if not (isinstance(value, dict) and len(value) == 1):
+        return None
+    ((key, inner),) = value.items()
+    if key in ("name", "title") or isinstance(inner, dict | list):
+        return None
+    written = source.written.get((*path, key), inner)
+    return f"{key}: {written}"
 
 
 def _problem(source: SourceDocument, model: type[BaseModel], detail: Any) -> Problem:
@@ -262,6 +293,13 @@ def _problem(source: SourceDocument, model: type[BaseModel], detail: Any) -> Pro
     dotted = _dotted(path)
     kind = detail["type"]
     given = detail.get("input")
+    meant = _colon_name(source, path[:-1]) if kind in ("extra_forbidden", "missing") else None
+    if meant is not None:
+        return Problem(
+            f"{_dotted(path[:-1])}: YAML reads {meant!r} as a key and its value, not as a name",
+            source.key_location(path) if kind == "extra_forbidden" else where,
+            f'quote names containing ": ": "{meant}"',
+        )
     if kind == "extra_forbidden":
         key = str(path[-1])
         allowed = _allowed_keys(model, path[:-1])

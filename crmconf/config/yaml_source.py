@@ -252,6 +252,18 @@ def _compose(file: str, text: str) -> Node | None:
         message = error.problem or error.context or "invalid YAML"
         if "\t" in text and "cannot start any token" in message:
             hint = "indent with spaces; YAML does not allow tabs for indentation"
+        elif error.context == "while scanning a simple key" and error.context_mark is not None:
+            # A stray line (`Handel` under a list, unindented): the scanner notices only
+            # where the text ends, often past the last line; the stray line is the place.
+            mark = error.context_mark
+            stray = (
+                text.splitlines()[mark.line].strip() if mark.line < len(text.splitlines()) else ""
+            )
+            message = f"{stray!r} is neither 'key: value' nor a list item"
+            hint = (
+                "indent it like the entries it belongs to (a list item: "
+                f"'- {stray}'), or write it as 'key: value'"
+            )
         else:
             hint = None
         raise ConfigError(
