@@ -549,9 +549,7 @@ def test_plan_and_apply_one_environment(
     other = cli("plan", root, "--env", "test", "--target", url, "--detailed-exitcode")
 
     assert unchosen.exit_code == 1
-    assert f"error: {root}: {root} has environments (prod, test): choose one" in (
-        unchosen.stderr
-    )
+    assert f"error: {root}: {root} has environments (prod, test): choose one" in unchosen.stderr
     assert planned.exit_code == 2, planned.output
     assert '+ "Handel"' in planned.stdout and "Test" not in planned.stdout
     assert applied.exit_code == 0, applied.output

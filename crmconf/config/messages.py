@@ -68,14 +68,15 @@ def explained(
             if isinstance(given, str | int | float)
             else "write a list: [A, B] or one '- A' per line"
         )
-    if kind == "string_too_long" and path[-1] in ("name", "title"):
+    if kind == "string_too_long":
+        what = "the name" if detail["ctx"]["max_length"] == NAME_MAX_LENGTH else "the text"
         return (
-            f"the name is {len(given)} characters long; at most "
-            f"{NAME_MAX_LENGTH} characters are allowed",
+            f"{what} is {len(given)} characters long; at most "
+            f"{detail['ctx']['max_length']} characters are allowed",
             "shorten it",
         )
-    if kind == "string_too_short":
-        return "the name is empty", "write a name, or remove the entry"
+    if kind == "string_too_short" or (kind == "too_short" and given == ""):
+        return "the text is empty", "write it out, or remove the entry"
     if "hint" in detail.get("ctx", {}):  # a kind's own error, with its own hint
         return str(detail["msg"]), str(detail["ctx"]["hint"])
     if kind == "name_invisible" or (
