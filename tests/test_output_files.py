@@ -140,3 +140,12 @@ def test_fmt_of_a_failed_write_leaves_the_file_and_no_temporary_one(tmp_path: Pa
     assert "Traceback" not in finished.stderr
     assert config.read_text(encoding="utf-8") == text
     assert sorted(path.name for path in tmp_path.iterdir()) == ["fmt.yaml"]
+
+
+def test_fmt_of_a_link_to_standard_output_leaves_it_alone(tmp_path: Path) -> None:
+    link = tmp_path / "config.yaml"
+    link.symlink_to("/proc/self/fd/1")
+    finished = _crmconf("fmt", str(link), cwd=tmp_path)
+    assert finished.returncode == 1, finished.stdout + finished.stderr
+    assert "not a regular file" in finished.stderr and "Traceback" not in finished.stderr
+    assert link.is_symlink() and os.readlink(link) == "/proc/self/fd/1"
