@@ -11,14 +11,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Location:
-    """A place in a configuration file; line and column are 1-based."""
+    """A place in a configuration file; line and column are 1-based. Without them (0), the
+    file or directory as a whole: a missing file has no line 1 to point at."""
 
     file: str
-    line: int
-    column: int
+    line: int = 0
+    column: int = 0
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+        return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
 
 
 class CrmconfError(Exception):

@@ -212,6 +212,15 @@ def directory_with_directory(folder: Path) -> Path:
 
 
 @generator
+def directory_with_latin1_name(folder: Path) -> Path:
+    path = folder / "directory_with_latin1_name"
+    path.mkdir()
+    # "café.yaml" in Latin-1: not UTF-8, so Python holds it with a surrogate (\udce9).
+    (path / os.fsdecode(b"caf\xe9.yaml")).write_text("crmconf: 1\n", encoding="utf-8")
+    return path
+
+
+@generator
 def missing_path(folder: Path) -> Path:
     return folder / "missing.yaml"
 
@@ -274,8 +283,11 @@ def assert_refused(outcome: Outcome, case: Case, base: Path) -> None:
     assert outcome.exit_code == 1, outcome.output
     assert case.at is not None and case.message is not None
     file, *position = case.at.split(":")
-    where = re.escape(f"{base / file}:{position[0]}:")
-    where += re.escape(f"{position[1]}: ") if len(position) > 1 else r"\d+: "
+    if not position:  # the file or directory as a whole: no line to point at
+        where = re.escape(f"{base / file}: ")
+    else:
+        where = re.escape(f"{base / file}:{position[0]}:")
+        where += re.escape(f"{position[1]}: ") if len(position) > 1 else r"\d+: "
     problems = _problems(outcome.output)
     located = [problem for problem in problems if re.match(where, problem)]
     assert located, f"no error at {base / case.at}; got:\n{outcome.output}"

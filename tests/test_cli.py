@@ -134,7 +134,7 @@ def test_apply_without_changes_needs_no_confirmation(cli: Cli, demo_url: str) ->
 ERROR_CASES = {
     "invalid config": (("validate", "{bad}"), "{bad}:2:14: "),
     "invalid config, plan": (("plan", "{bad}", "--target", "{url}"), "{bad}:2:14: "),
-    "missing file": (("validate", "{tmp}/missing.yaml"), "{tmp}/missing.yaml:1:1: no such file"),
+    "missing file": (("validate", "{tmp}/missing.yaml"), "{tmp}/missing.yaml: no such file"),
     "empty directory": (("validate", "{empty}"), "holds no *.yaml"),
     "binary file": (("validate", "{binary}"), "{binary}:1:1: invalid UTF-8"),
     "refused delete": (("plan", "{good}", "--target", "{url}"), "used by"),

@@ -288,14 +288,14 @@ def test_layout_errors_name_environments_and_stray_files(
     root = layout({"prod": "", "test": ""})
 
     assert _problems(root, env="stage") == [
-        f"{root}:1:1: no environment 'stage' in {root / 'envs'}\n  hint: environments: prod, test"
+        f"{root}: no environment 'stage' in {root / 'envs'}\n  hint: environments: prod, test"
     ]
     write_config("crmconf: 1\n", "crm/crmconf.yaml")  # a tenants' project file may sit here
     load(root, env="prod")
     write_config("crmconf: 1\n", "crm/extra.yaml")
-    assert _problems(root, env="prod")[0].startswith(f"{root / 'extra.yaml'}:1:1: not read")
+    assert _problems(root, env="prod")[0].startswith(f"{root / 'extra.yaml'}: not read")
     assert _problems(root.parent / "nothing", env="prod")[0].startswith(
-        f"{root.parent / 'nothing'}:1:1: environment 'prod' asked for, but"
+        f"{root.parent / 'nothing'}: environment 'prod' asked for, but"
     )
 
 
@@ -372,6 +372,19 @@ def test_variable_errors_name_the_place_and_the_variable(write_config: WriteConf
     )
     assert len(problems) == 4  # substitution stops before validation
     assert _problems(path.with_name("p.yaml"), variables={}) != []  # missing file: an error
+
+
+def test_an_empty_variable_is_named_as_empty(write_config: WriteConfig) -> None:
+    """EXTRA= gave "YAML read '${EXTRA}' as null; quote it", which would hide the mistake."""
+    path = write_config("crmconf: 1\nindustries:\n  - Bygg\n  - ${EXTRA}\n")
+
+    (problem,) = _problems(path, variables={"EXTRA": ""})
+
+    assert problem == (
+        f"{path}:4:5: industries[1]: variable EXTRA is set but empty (or null), so this value "
+        "is null\n  hint: give EXTRA a value, or a default: ${EXTRA:-value} (a default is used "
+        "when EXTRA is empty too)"
+    )
 
 
 def test_a_variable_inside_brackets_gets_a_hint_instead_of_a_bare_syntax_error(
@@ -536,9 +549,7 @@ def test_plan_and_apply_one_environment(
     other = cli("plan", root, "--env", "test", "--target", url, "--detailed-exitcode")
 
     assert unchosen.exit_code == 1
-    assert f"error: {root}:1:1: {root} has environments (prod, test): choose one" in (
-        unchosen.stderr
-    )
+    assert f"error: {root}: {root} has environments (prod, test): choose one" in unchosen.stderr
     assert planned.exit_code == 2, planned.output
     assert '+ "Handel"' in planned.stdout and "Test" not in planned.stdout
     assert applied.exit_code == 0, applied.output

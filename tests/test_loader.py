@@ -127,7 +127,7 @@ def test_directory_without_yaml_files_is_an_error(tmp_path: Path) -> None:
 def test_missing_file_is_an_error(tmp_path: Path) -> None:
     missing = tmp_path / "missing.yaml"
 
-    assert _one_problem(missing) == f"{missing}:1:1: no such file or directory"
+    assert _one_problem(missing) == f"{missing}: no such file or directory"
 
 
 # The format version
@@ -259,6 +259,12 @@ def test_bare_name_is_refused_where_another_field_is_required(
         ("Stängd – tappad", "closed_lost"),
         ("Stängd - tappad", "closed_lost"),
         ("closed_lost", "closed_lost"),
+        # Any case: the status is a choice, not a spelling.
+        ("Open", "open"),
+        ("öppen", "open"),
+        ("Stängd – Vunnen", "closed_won"),
+        ("Closed_Lost", "closed_lost"),
+        ("ÖPPEN - VUNNEN", "open_won"),
     ],
 )
 def test_swedish_stage_status_labels_are_normalised(
@@ -273,13 +279,17 @@ def test_swedish_stage_status_labels_are_normalised(
     assert stage.fields["status"] == status
 
 
-@pytest.mark.parametrize("label", ["Open", "öppen", "Stängd — tappad", "Stängd–tappad", "won"])
+@pytest.mark.parametrize("label", ["Stängd — tappad", "Stängd–tappad", "won", "Öppet"])
 def test_other_stage_status_labels_are_refused(write_config: WriteConfig, label: str) -> None:
     path = write_config(
         f"crmconf: 1\nsales:\n  stages:\n    - {{title: Steg, probability: 0, status: {label}}}\n"
     )
 
-    assert _one_problem(path).startswith(f"{path}:4:45: sales.stages[0].status:")
+    problem = _one_problem(path)
+    assert problem.startswith(f"{path}:4:45: sales.stages[0].status: {label!r} is not one of")
+    # Both the values and the product's Swedish labels are listed.
+    assert "open, open_won, closed_won, closed_lost" in problem
+    assert "Öppen, Öppen – vunnen, Stängd – vunnen, Stängd – tappad" in problem
 
 
 @pytest.mark.parametrize(
@@ -301,8 +311,9 @@ def test_unknown_group_type_is_refused(write_config: WriteConfig) -> None:
 
     problem = _one_problem(path)
 
-    assert problem.startswith(f"{path}:3:24: groups[0].type: "), problem
-    assert "'standard'" in problem and "'sales'" in problem
+    assert problem.startswith(f"{path}:3:24: groups[0].type: 'Sales' is not one of"), problem
+    assert "did you mean 'sales'? write one of: standard, sales" in problem
+    assert "or the product's label: Standard, Försäljning" in problem
 
 
 # Names

@@ -9,11 +9,13 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from crmconf.api import apply, load, plan
 from crmconf.errors import PlanError
@@ -115,6 +117,41 @@ def test_names_match_by_identity_ignoring_case_and_whitespace(
     assert sorted(_sql(demo_url, "SELECT id, name FROM industries")) == sorted(
         [(ids["Bygg"], "bygg"), (ids["Data/IT"], "DATA/IT"), (ids["Turism"], "Turism")]
     )
+
+
+def test_a_name_written_decomposed_is_the_item_the_target_holds_composed(
+    write_config: WriteConfig, demo_target: SandboxTarget
+) -> None:
+    """NFD "Leverantör" (o + combining diaeresis) is the demo's NFC "Leverantör": no delete
+    and create, no refusal of a delete of what customers use."""
+    decomposed = unicodedata.normalize("NFD", "Leverantör")
+    path = write_config(
+        "crmconf: 1\ncategories:\n  - {name: Partner, show_on: customer}\n"
+        f"  - {{name: {decomposed}, show_on: both}}\n"
+    )
+
+    assert _plan(path, demo_target).changes == ()
+
+
+def test_a_name_the_target_holds_decomposed_is_matched_and_renamed_in_place(
+    write_config: WriteConfig, demo_target: SandboxTarget
+) -> None:
+    with demo_target.engine.begin() as connection:
+        renamed = connection.execute(
+            text("UPDATE categories SET name = :nfd WHERE name = :nfc RETURNING id"),
+            {"nfd": unicodedata.normalize("NFD", "Leverantör"), "nfc": "Leverantör"},
+        )
+        (category_id,) = renamed.scalars().all()
+    path = write_config(
+        "crmconf: 1\ncategories:\n  - {name: Partner, show_on: customer}\n"
+        "  - {name: Leverantör, show_on: both}\n"
+    )
+
+    result = _plan(path, demo_target)
+
+    assert [(c.action, c.id, c.changed) for c in result.changes] == [
+        (Action.UPDATE, category_id, ("name",))
+    ]
 
 
 def test_identical_configuration_plans_no_changes(

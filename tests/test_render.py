@@ -129,3 +129,48 @@ def test_json_change_holds_before_and_after(
         after,
     )
     assert document["format_version"] == 1
+
+
+# Nothing in a plan reorders its text or notifies anyone
+
+BIDI_NAME = "Bygg\u202egnidlyb"
+
+
+def test_bidi_controls_from_the_crm_or_a_file_are_shown_escaped(
+    cli: Cli, write_config: WriteConfig, demo_url: str
+) -> None:
+    """A name in the CRM (which crmconf did not write) and a group's description (free
+    text) may hold U+202E: plans show it as \\u202e instead of reversing what follows."""
+    from sqlalchemy import text
+
+    from crmconf.targets.sandbox.target import SandboxTarget
+
+    with SandboxTarget.open(demo_url) as target, target.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE industries SET name = :name WHERE name = 'Turism'"), {"name": BIDI_NAME}
+        )
+    path = write_config(
+        "crmconf: 1\nindustries: [Bygg, Data/IT]\n"
+        'groups:\n  - {name: Ny, type: standard, description: "a\\u2067b\\u202dc"}\n'
+        "  - {name: Försäljning, type: sales, description: Säljare, members: [anna@example.com]}\n"
+        "  - {name: Administration, type: standard, members: [lisa@example.com]}\n"
+    )
+    for output_format in ("text", "markdown"):
+        shown = _plan(cli, path, demo_url, "--format", output_format).stdout
+        for control in ("\u202e", "\u2067", "\u202d"):
+            assert control not in shown, output_format
+        assert "Bygg\\u202egnidlyb" in shown and "a\\u2067b\\u202dc" in shown, shown
+
+
+def test_markdown_plans_mention_nobody(cli: Cli, write_config: WriteConfig, demo_url: str) -> None:
+    path = write_config(
+        "crmconf: 1\nindustries: [Bygg, Data/IT, Turism, '@everyone']\n"
+        "groups:\n  - {name: '@anna', type: standard, description: 'ping @everyone and @acme/crm'}\n"
+        "  - {name: Försäljning, type: sales, description: Säljare, members: [anna@example.com]}\n"
+        "  - {name: Administration, type: standard, members: [lisa@example.com]}\n"
+    )
+
+    shown = _plan(cli, path, demo_url, "--format", "markdown").stdout
+
+    assert "@" not in shown, [line for line in shown.splitlines() if "@" in line]
+    assert "&#64;everyone" in shown and "&#64;anna" in shown and "&#64;acme/crm" in shown

@@ -306,6 +306,48 @@ def test_export_of_the_demo_plans_empty(demo_url: str, tmp_path: Path) -> None:
     _export_replans_empty(demo_url, tmp_path)
 
 
+def test_export_of_protected_items_plans_empty(
+    write_config: WriteConfig, demo_url: str, demo_target: SandboxTarget, tmp_path: Path
+) -> None:
+    """Export writes `protect: true`: starting from an export must not unprotect anything."""
+    protected = write_config(
+        "crmconf: 1\n"
+        "industries: [{name: Bygg, protect: true}, Data/IT, Turism]\n"
+        "customer_info:\n  contact_origins: [{name: Mässa, protect: true}, Webbformulär]\n"
+        "groups:\n"
+        "  - {name: Försäljning, type: sales, description: Säljare, members: [anna@example.com],\n"
+        "     protect: true, children: [{name: Administration, type: standard,\n"
+        "     members: [lisa@example.com], protect: true}]}\n"
+    )
+    apply(plan(load(protected), demo_target), demo_target)
+
+    _export_replans_empty(demo_url, tmp_path)
+    exported = load(tmp_path / "exported.yaml")
+    assert {
+        (kind, record.name)
+        for kind, records in exported.sections.items()
+        for record in records
+        if record.protect
+    } == {
+        ("industries", "Bygg"),
+        ("customer_info.contact_origins", "Mässa"),
+        ("groups", "Försäljning"),
+        ("groups", "Administration"),
+    }
+
+
+def test_export_keeps_each_long_name_on_one_line(demo_url: str, tmp_path: Path) -> None:
+    """A YAML writer folds long plain text over lines, which the loader refuses for names."""
+    names = ["Bygg", "Data/IT", "Turism"]
+    names += [f"Bransch {number} med ett namn som är långt nog att synas" for number in range(8)]
+    written = tmp_path / "long.yaml"
+    written.write_text(json.dumps({"crmconf": 1, "industries": names}), encoding="utf-8")
+    with SandboxTarget.open(demo_url) as target:
+        apply(plan(load(written), target), target)
+
+    _export_replans_empty(demo_url, tmp_path)
+
+
 @pytest.mark.sqlite_only(reason="edits the CRM by hand through sqlite3")
 def test_export_after_changes_plans_empty(
     write_config: WriteConfig, demo_url: str, demo_target: SandboxTarget, tmp_path: Path

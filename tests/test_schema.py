@@ -168,6 +168,30 @@ VERDICTS: dict[str, tuple[bool, dict[str, Any]]] = {
             },
         },
     ),
+    "stage statuses in any case": (
+        True,
+        {
+            "crmconf": 1,
+            "sales": {
+                "stages": [
+                    {"title": "A", "probability": 10, "status": "öppen"},
+                    {"title": "B", "probability": 100, "status": "ÖPPEN - VUNNEN"},
+                    {"title": "C", "probability": 100, "status": "Stängd – Vunnen"},
+                    {"title": "D", "probability": 0, "status": "Closed_Lost"},
+                ]
+            },
+        },
+    ),
+    **{
+        f"name of only {name!r}": (False, {"crmconf": 1, "industries": ["Bygg", name]})
+        for name in ("\u00ad", "\u3164", "\u2800", "\u0301", "\u2061", "\u180e", "\ufe0f", "\u200b")
+    },
+    **{
+        f"name holding {control!r}": (False, {"crmconf": 1, "industries": [f"Bygg{control}x"]})
+        for control in ("\u202e", "\u2066", "\u200f", "\u061c")
+    },
+    "name with a joiner inside": (True, {"crmconf": 1, "industries": ["By\u200dgg"]}),
+    "name decomposed": (True, {"crmconf": 1, "industries": ["Ma\u0308ssa"]}),
     "unknown stage label": (
         False,
         {"crmconf": 1, "sales": {"stages": [{"title": "A", "probability": 1, "status": "Öppet"}]}},
@@ -223,6 +247,24 @@ VERDICTS: dict[str, tuple[bool, dict[str, Any]]] = {
         {"crmconf": 1, "groups": [{"name": "A", "type": "sales", "members": ["a b"]}]},
     ),
     "max_deletes -1": (False, {"crmconf": 1, "safety": {"max_deletes": -1}}),
+    **{
+        f"group type {value}": (
+            value == 2**31 - 1,
+            {"crmconf": 1, "groups": [{"name": "A", "type": value}]},
+        )
+        for value in (2**31 - 1, 2**31, -1, 123456789012345678901234)
+    },
+    **{
+        f"member {value}": (
+            value == 2**31 - 1,
+            {"crmconf": 1, "groups": [{"name": "A", "type": "sales", "members": [value]}]},
+        )
+        for value in (2**31 - 1, 2**31, -1)
+    },
+    "description holding NUL": (
+        False,
+        {"crmconf": 1, "groups": [{"name": "A", "type": "sales", "description": "a\u0000b"}]},
+    ),
 }
 
 

@@ -27,7 +27,7 @@ def test_a_link_leading_outside_the_directory_is_refused(cli: Cli, tmp_path: Pat
     refused = cli("validate", folder)
 
     assert refused.exit_code == 1
-    assert f"{folder / 'linked.yaml'}:1:1: linked.yaml leads outside" in refused.output
+    assert f"{folder / 'linked.yaml'}: linked.yaml leads outside" in refused.output
     assert "--allow-outside-root" in refused.output
     allowed = cli("--allow-outside-root", "validate", folder)
     assert allowed.exit_code == 0, allowed.output

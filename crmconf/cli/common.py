@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 
 import click
 
+from crmconf.errors import CrmconfError
+
 if TYPE_CHECKING:
     from crmconf.model.configuration import Configuration
     from crmconf.targets.base import Target
@@ -59,6 +61,26 @@ strict_option = click.option("--strict", is_flag=True, help="Treat lint warnings
 config_argument = click.argument("path", type=click.Path(path_type=Path))
 
 
+class Seconds(click.ParamType[float]):
+    """A finite, non-negative number of seconds: `nan` compares false with every bound and
+    would wait forever, `inf` too."""
+
+    name = "seconds"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        import math
+
+        try:
+            seconds = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or seconds < 0:
+            self.fail(f"{value!r} is not a finite, non-negative number of seconds", param, ctx)
+        return seconds
+
+
 def writer_options(command: Callable[P, R]) -> Callable[P, R]:
     """Who is changing the target, and how long to wait for another writer."""
     options = (
@@ -69,7 +91,7 @@ def writer_options(command: Callable[P, R]) -> Callable[P, R]:
         ),
         click.option(
             "--lock-timeout",
-            type=click.FloatRange(min=0),
+            type=Seconds(),
             default=0,
             metavar="SECONDS",
             help="Wait this long for another apply, move or rollback to finish (default: 0).",
@@ -162,21 +184,64 @@ def confirm_or_refuse(question: str, yes: bool) -> None:
         fail("cancelled; nothing was changed")
 
 
+STANDARD_OUTPUT = "-"
+"""What `-o` takes for standard output."""
+
+
+class OutputError(CrmconfError):
+    """An output path crmconf will not write: a device, a pipe, a directory, a broken link."""
+
+
+def is_standard_output(path: Path | None) -> bool:
+    return path is not None and str(path) == STANDARD_OUTPUT
+
+
 def write_atomically(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a failed write never leaves half a file."""
+    """Write a whole file or nothing: a failed write never leaves half a file, nor the
+    temporary one beside it. `-` is standard output.
+
+    Only a regular file (or a new path) is replaced: replacing a device, a pipe or the
+    link to one with a regular file would break it (as root, /dev/full). A symlink to a
+    regular file stays a symlink; its file is rewritten.
+    """
+    import stat
     import tempfile
 
-    from crmconf.errors import CrmconfError
-
+    if is_standard_output(path):
+        click.echo(text, nl=False)
+        return
+    path = _regular_destination(path)
     directory = path.parent if str(path.parent) else Path(".")
+    temporary: Path | None = None
     try:
         with tempfile.NamedTemporaryFile(
             "w", encoding="utf-8", dir=directory, prefix=f".{path.name}.", delete=False
         ) as handle:
-            handle.write(text)
             temporary = Path(handle.name)
+            handle.write(text)
         if path.exists():  # a rewritten file keeps its permissions; the temporary one has 0600
-            temporary.chmod(path.stat().st_mode & 0o7777)
+            temporary.chmod(stat.S_IMODE(path.stat().st_mode))
         os.replace(temporary, path)
     except OSError as error:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
         raise CrmconfError(f"cannot write {path}: {error.strerror}") from None
+
+
+def _regular_destination(path: Path) -> Path:
+    """The regular file (or new path) that writing to path means, else OutputError."""
+    import stat
+
+    hint = f"write to a regular file, or give -o {STANDARD_OUTPUT} for standard output"
+    try:
+        mode = path.stat().st_mode  # follows links: what a link leads to decides
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise OutputError(f"cannot write {path}: it is a link to nothing; {hint}") from None
+        return path
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror}") from None
+    if stat.S_ISREG(mode):
+        return Path(os.path.realpath(path))
+    what = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a device, pipe or socket)"
+    raise OutputError(f"cannot write {path}: it is {what}; {hint}")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from crmconf.cli.common import (
+    is_standard_output,
     load_config,
     reports_errors,
     strict_option,
@@ -85,7 +86,9 @@ def _report_valid(path: Path, verdict: Verdict) -> None:
 
 @click.command()
 @target_option
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE.")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (-: standard output)."
+)
 @reports_errors
 def export(target: str | None, output: Path | None) -> None:
     """Write the target's settings as a configuration (planning it gives no changes)."""
@@ -98,11 +101,14 @@ def export(target: str | None, output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         write_atomically(output, text)
-        click.echo(f"Wrote {output}.", err=True)
+        if not is_standard_output(output):
+            click.echo(f"Wrote {output}.", err=True)
 
 
 @click.command()
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE.")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (-: standard output)."
+)
 @click.option(
     "--overlay",
     is_flag=True,

@@ -14,6 +14,7 @@ from crmconf.cli.common import (
     as_writer,
     confirm_or_refuse,
     fail,
+    is_standard_output,
     load_config,
     reports_errors,
     safety_options,
@@ -64,7 +65,8 @@ if TYPE_CHECKING:
     "--out",
     type=click.Path(path_type=Path),
     help="Also save the plan to FILE.json, for 'crmconf apply FILE.json' "
-    "(with --all: a folder, one TENANT.json each, for 'apply --all --plans').",
+    "(-: to standard output, the plan shown on standard error; with --all: a folder, one "
+    "TENANT.json each, for 'apply --all --plans').",
 )
 @safety_options
 @strict_option
@@ -132,24 +134,28 @@ def plan_command(
             **safety.options(),
         )
         pipeline_change = impact(result, crm)  # None where the target hides its opportunities
+    shown_on_stderr = is_standard_output(out)  # standard output carries the saved plan
     if output_format == "json":
         from crmconf.pipeline.render import impact_document
         from crmconf.planning.render.json import render_json
 
         extra = impact_document(pipeline_change) if pipeline_change is not None else None
-        click.echo(render_json(result, extra), nl=False)
+        click.echo(render_json(result, extra), nl=False, err=shown_on_stderr)
     elif output_format == "markdown":
         from crmconf.planning.render.markdown import render_markdown
 
-        click.echo(render_markdown(result, only=selected_kinds(only)), nl=False)
+        click.echo(
+            render_markdown(result, only=selected_kinds(only)), nl=False, err=shown_on_stderr
+        )
     else:
-        click.echo(plan_text(result, pipeline_change), nl=False)
+        click.echo(plan_text(result, pipeline_change), nl=False, err=shown_on_stderr)
     result.raise_if_unapplyable()
     if out is not None:
         from crmconf.api import dump_plan
 
         write_atomically(out, dump_plan(result))
-        click.echo(f"Saved the plan to {out}; apply it with 'crmconf apply {out}'.", err=True)
+        if not shown_on_stderr:
+            click.echo(f"Saved the plan to {out}; apply it with 'crmconf apply {out}'.", err=True)
     if detailed_exitcode and not result.empty:
         sys.exit(EXIT_CHANGES)
 

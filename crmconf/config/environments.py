@@ -39,6 +39,7 @@ from crmconf.config.files import (
     is_layout,
 )
 from crmconf.config.loader import build_configuration, read_sources
+from crmconf.config.messages import explained
 from crmconf.config.yaml_source import SourceDocument
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.kinds import ALL_KINDS, generation
@@ -70,7 +71,7 @@ def require_environment(root: FilePath, environment: str | None) -> None:
             [
                 Problem(
                     f"{root} has environments ({', '.join(names)}): choose one",
-                    Location(str(root), 1, 1),
+                    Location(str(root)),
                     f"pass --env NAME (in crmconf.yaml: env: NAME); for the base alone, "
                     f"point at {root / BASE}",
                 )
@@ -87,7 +88,7 @@ def load_environment(
             [
                 Problem(
                     f"environment {environment!r} asked for, but {root} has no {BASE}/ directory",
-                    Location(str(root), 1, 1),
+                    Location(str(root)),
                     _LAYOUT_HINT,
                 )
             ]
@@ -452,6 +453,9 @@ def _drop_problem(drop: _Node, detail: Any) -> Problem:
             where,
             f"drop lists items of: {', '.join(allowed)}",
         )
+    explanation = explained(detail, drop_model(), None)
+    if explanation is not None:
+        return Problem(f"{dotted}: {explanation[0]}", where or drop.location, explanation[1])
     return Problem(f"{dotted}: {detail['msg']}", where or drop.location)
 
 
@@ -476,7 +480,7 @@ def _stray_files(root: FilePath) -> list[Problem]:
                     Problem(
                         f"not read: {root} has a {BASE}/ directory, so configuration files "
                         f"live in {BASE}/ and {ENVIRONMENTS}/NAME/",
-                        Location(str(child), 1, 1),
+                        Location(str(child)),
                         f"move it into {where}",
                     )
                 )
@@ -491,7 +495,7 @@ def _overlay_files(root: FilePath, environment: str) -> list[FilePath]:
             [
                 Problem(
                     f"no environment {environment!r} in {root / ENVIRONMENTS}",
-                    Location(str(root), 1, 1),
+                    Location(str(root)),
                     f"environments: {known}",
                 )
             ]

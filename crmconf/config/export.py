@@ -16,7 +16,11 @@ from crmconf.model.state import ExistingItem, State
 
 
 class _Dumper(yaml.SafeDumper):
-    """Quotes every string a YAML 1.1 or 1.2 reader could take for something else."""
+    """Quotes every string a YAML 1.1 or 1.2 reader could take for something else, and
+    never breaks an unquoted one over lines (the loader refuses a name written so)."""
+
+    def write_plain(self, text: str, split: bool = True) -> None:
+        super().write_plain(text, split=False)
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -31,6 +35,8 @@ _Dumper.add_representer(str, _represent_str)
 def item_entry(kind: Kind, item: ExistingItem) -> Any:
     """One existing item as the configuration writes it (short form where possible)."""
     fields = {k: v for k, v in item.fields.items() if k != "parent"}
+    if item.protected:  # the planner compares it: left out, planning the export unprotects
+        fields["protect"] = True
     if not fields and kind.item_model is not None and kind.item_model.SHORT_FORM:
         return item.name
     entry: dict[str, Any] = {kind.key_field: item.name}

@@ -25,7 +25,8 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 
 def configuration_files(path: FilePath) -> list[FilePath]:
     """The files a path stands for: itself, or a directory's YAML files in name order."""
-    here = Location(str(path), 1, 1)
+    _require_utf8_name(path)
+    here = Location(str(path))
     try:
         if path.is_dir():
             files = sorted(
@@ -33,6 +34,8 @@ def configuration_files(path: FilePath) -> list[FilePath]:
                 for child in path.iterdir()
                 if child.suffix in YAML_SUFFIXES and not child.name.startswith(".")
             )
+            for file in files:
+                _require_utf8_name(file)
             if not files:
                 raise ConfigError(
                     [
@@ -51,6 +54,24 @@ def configuration_files(path: FilePath) -> list[FilePath]:
     return [path]
 
 
+def _require_utf8_name(path: FilePath) -> None:
+    """Refuse a path whose name is not UTF-8: plans, digests and messages name each file
+    in UTF-8 text, which such a name (a Latin-1 'café.yaml', say) cannot be written in."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise ConfigError(
+            [
+                Problem(
+                    "the file name is not valid UTF-8",
+                    Location(shown),
+                    "rename it with a UTF-8 name (as `convmv -f latin1 -t utf8` does)",
+                )
+            ]
+        ) from None
+
+
 OUTSIDE_ROOT_ALLOWED: ContextVar[bool] = ContextVar("outside_root_allowed", default=False)
 """Whether a configuration directory may hold links to files outside it (--allow-outside-root)."""
 
@@ -67,7 +88,7 @@ def confined(files: list[FilePath], root: FilePath) -> list[FilePath]:
     problems = [
         Problem(
             f"{file.name} leads outside the configuration directory, to {real[file]}",
-            Location(str(file), 1, 1),
+            Location(str(file)),
             "copy the file into the directory, or pass --allow-outside-root if you mean it",
         )
         for file in files
@@ -80,7 +101,7 @@ def confined(files: list[FilePath], root: FilePath) -> list[FilePath]:
 
 def read_bytes(file: FilePath) -> bytes:
     """A configuration file's bytes (up to the size limit and one more, to notice it)."""
-    where = Location(str(file), 1, 1)
+    where = Location(str(file))
     try:
         mode = file.stat().st_mode
         if stat.S_ISDIR(mode):
@@ -104,7 +125,7 @@ def read_bytes(file: FilePath) -> bytes:
             [
                 Problem(
                     f"cannot read the file: {error.strerror}",
-                    Location(str(file), 1, 1),
+                    Location(str(file)),
                     "check that it exists, is a regular file and is readable",
                 )
             ]

@@ -38,6 +38,7 @@ from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from crmconf.config.document import Safety, document_model
+from crmconf.config.files import read_bytes
 from crmconf.config.loader import validate_file
 from crmconf.config.yaml_source import read_text
 from crmconf.errors import ConfigError, CrmconfError, Location, Problem
@@ -64,12 +65,7 @@ class FormattedFile:
 
 def format_file(path: Path) -> FormattedFile:
     """Read one configuration file and compute its canonical text; never writes."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ConfigError(
-            [Problem(f"cannot read the file: {error.strerror}", Location(str(path), 1, 1))]
-        ) from None
+    data = read_bytes(path)  # a regular file, up to the size limit: never a pipe that blocks
     return FormattedFile(path, data, format_text(str(path), read_text(str(path), data)))
 
 

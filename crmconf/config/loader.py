@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
-from typing import Any, get_args, get_origin
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -21,6 +22,7 @@ from crmconf.config.files import (
     confined,
     read_bytes,
 )
+from crmconf.config.messages import explained, model_in
 from crmconf.config.rules import check_configuration
 from crmconf.config.variables import substitute, with_flow_hint
 from crmconf.config.yaml_source import SourceDocument, parse, read_text
@@ -28,12 +30,19 @@ from crmconf.errors import ConfigError, Location, Problem
 from crmconf.kinds import ALL_KINDS
 from crmconf.model.configuration import Configuration, Limits, Source
 from crmconf.model.kind import Kind, Path, Record, section_value
-from crmconf.model.names import NAME_PATTERN
 
 # The document model's validator is built here, once, as a pydantic model's is when its
 # class is defined: whatever imports the loader validates configurations, and commands
 # that do not (--version, --help, a remembered validate verdict) never import it.
 document_model().model_rebuild()
+
+
+_SHORT_FORM_SECTIONS = frozenset(
+    kind.section for kind in ALL_KINDS if kind.item_model is not None and kind.item_model.SHORT_FORM
+)
+"""Sections whose entries may be bare names."""
+_BARE_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+"""A value written as one variable and nothing else."""
 
 
 @dataclass(frozen=True)
@@ -228,9 +237,36 @@ def _validate(source: SourceDocument) -> BaseModel:
     try:
         return model.model_validate(source.value)
     except ValidationError as error:
-        raise ConfigError(
-            [_problem(source, model, detail) for detail in error.errors(include_url=False)]
-        ) from None
+        details = error.errors(include_url=False)
+        # `[Bygg, IT: telekom]`: YAML reads `IT: telekom` as a key and its value; say so
+        # once, rather than "unknown key 'IT'" and "required key 'name' is missing".
+        colons = {tuple(d["loc"][:-1]) for d in details if _colon_name(source, d["loc"][:-1])}
+        problems = [
+            _problem(source, model, detail)
+            for detail in details
+            if not (detail["type"] == "missing" and tuple(detail["loc"][:-1]) in colons)
+        ]
+        raise ConfigError(problems) from None
+
+
+def _colon_name(source: SourceDocument, path: Path) -> str | None:
+    """The name meant, where a list entry is a one-key mapping such as `IT: telekom` (a
+    name holding ': ' written unquoted); None otherwise."""
+    if not path or not isinstance(path[-1], int) or path[:-1] not in _SHORT_FORM_SECTIONS:
+        return None
+    value: Any = source.value
+    for part in path:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if not (isinstance(value, dict) and len(value) == 1):
+        return None
+    ((key, inner),) = value.items()
+    if key in ("name", "title") or isinstance(inner, dict | list):
+        return None
+    written = source.written.get((*path, key), inner)
+    return f"{key}: {written}"
 
 
 def _problem(source: SourceDocument, model: type[BaseModel], detail: Any) -> Problem:
@@ -239,6 +275,13 @@ def _problem(source: SourceDocument, model: type[BaseModel], detail: Any) -> Pro
     dotted = _dotted(path)
     kind = detail["type"]
     given = detail.get("input")
+    meant = _colon_name(source, path[:-1]) if kind in ("extra_forbidden", "missing") else None
+    if meant is not None:
+        return Problem(
+            f"{_dotted(path[:-1])}: YAML reads {meant!r} as a key and its value, not as a name",
+            source.key_location(path) if kind == "extra_forbidden" else where,
+            f'quote names containing ": ": "{meant}"',
+        )
     if kind == "extra_forbidden":
         key = str(path[-1])
         allowed = _allowed_keys(model, path[:-1])
@@ -264,13 +307,6 @@ def _problem(source: SourceDocument, model: type[BaseModel], detail: Any) -> Pro
             f"this crmconf reads format version {FORMAT_VERSION}: "
             f"write 'crmconf: {FORMAT_VERSION}'",
         )
-    if kind == "string_pattern_mismatch" and detail.get("ctx", {}).get("pattern") == NAME_PATTERN:
-        return Problem(
-            f"{dotted}: {given!r} is not a usable name",
-            where,
-            "a name needs a visible character; control characters, NEL and line "
-            "separators are not allowed",
-        )
     if kind in ("tuple_type", "list_type") and given is None:
         return Problem(
             f"{dotted}: a section cannot be empty (null)",
@@ -279,11 +315,23 @@ def _problem(source: SourceDocument, model: type[BaseModel], detail: Any) -> Pro
         )
     if kind in ("string_type", "model_type") and not isinstance(given, str | dict | list):
         text = source.written.get(path, str(given))
+        variable = _BARE_VARIABLE.fullmatch(text)
+        if given is None and variable:  # quoting "${EXTRA}" would hide the empty variable
+            name = variable.group(1)
+            return Problem(
+                f"{dotted}: variable {name} is set but empty (or null), so this value is null",
+                where,
+                f"give {name} a value, or a default: ${{{name}:-value}} (a default is used "
+                f"when {name} is empty too)",
+            )
         return Problem(
             f"{dotted}: expected a name (text), but YAML read {text!r} as {_yaml_type(given)}",
             where,
             f'quote it so YAML reads it as text: "{text}"',
         )
+    explanation = explained(detail, model, source.written.get(path))
+    if explanation is not None:
+        return Problem(f"{dotted}: {explanation[0]}", where, explanation[1])
     return Problem(f"{dotted}: {detail['msg']}", where)
 
 
@@ -312,22 +360,10 @@ def _allowed_keys(model: type[BaseModel], path: Path) -> list[str]:
             continue
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return []
-        current = _model_in(current.model_fields[part].annotation)
+        current = model_in(current.model_fields[part].annotation)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return list(current.model_fields)
     return []
-
-
-def _model_in(annotation: Any) -> Any:
-    """The pydantic model inside an annotation such as ``tuple[Stage, ...] | None``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if get_origin(annotation) is not None:
-        for argument in get_args(annotation):
-            found = _model_in(argument)
-            if found is not None:
-                return found
-    return None
 
 
 def _merge(sections: list[_Section]) -> dict[str, tuple[Record, ...]]:

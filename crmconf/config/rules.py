@@ -41,7 +41,8 @@ def _identity_problems(singular: str, records: tuple[Record, ...]) -> list[Probl
                 Problem(
                     f"{singular} {record.name!r} is defined twice{same}; also at {seen.location}",
                     record.location,
-                    "names are compared ignoring case and repeated spaces: keep one",
+                    "names are compared ignoring case, repeated spaces, how accents are "
+                    "encoded and invisible characters: keep one",
                 )
             )
         else:

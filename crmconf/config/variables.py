@@ -22,7 +22,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from crmconf.config.files import MAX_FILE_BYTES
-from crmconf.config.yaml_source import SourceDocument, parse, read_text
+from crmconf.config.yaml_source import SourceDocument, exact_float, parse, read_text
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.model.kind import Path
 
@@ -88,7 +88,7 @@ def with_flow_hint(error: ConfigError, data: bytes) -> ConfigError:
 
 def load_variables(path: FilePath) -> dict[str, str]:
     """A `--vars` file: a YAML mapping of variable names to scalar values, as text."""
-    where = Location(str(path), 1, 1)
+    where = Location(str(path))
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
@@ -238,7 +238,7 @@ class _Substitution:
             )
             return text
         if _FLOAT.fullmatch(text):
-            return float(text)
+            return exact_float(text, float(text))
         infinity = _INFINITY.fullmatch(text)
         if infinity:
             return -math.inf if infinity.group(1) == "-" else math.inf

@@ -14,6 +14,7 @@ through the full builder (`_Builder`), which stays the reference for both.
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 import yaml
@@ -23,6 +24,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from crmconf.config.files import MAX_FILE_BYTES
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.model.kind import Path
+from crmconf.model.names import InexactNumber
 
 MAX_DEPTH = 200
 """Deepest nesting read; a group tree 90 levels deep still fits."""
@@ -202,7 +204,7 @@ def read_text(file: str, data: bytes) -> str:
                 Problem(
                     f"file is {len(data):,} bytes; crmconf reads files up to "
                     f"{MAX_FILE_BYTES:,} bytes",
-                    Location(file, 1, 1),
+                    Location(file),
                     "split the configuration into several files in one directory",
                 )
             ]
@@ -250,6 +252,18 @@ def _compose(file: str, text: str) -> Node | None:
         message = error.problem or error.context or "invalid YAML"
         if "\t" in text and "cannot start any token" in message:
             hint = "indent with spaces; YAML does not allow tabs for indentation"
+        elif error.context == "while scanning a simple key" and error.context_mark is not None:
+            # A stray line (`Handel` under a list, unindented): the scanner notices only
+            # where the text ends, often past the last line; the stray line is the place.
+            mark = error.context_mark
+            stray = (
+                text.splitlines()[mark.line].strip() if mark.line < len(text.splitlines()) else ""
+            )
+            message = f"{stray!r} is neither 'key: value' nor a list item"
+            hint = (
+                "indent it like the entries it belongs to (a list item: "
+                f"'- {stray}'), or write it as 'key: value'"
+            )
         else:
             hint = None
         raise ConfigError(
@@ -413,7 +427,25 @@ class _Builder:
         value = self._scalar(node)
         if not isinstance(value, str):
             self.written[path] = node.value
+        elif path and (isinstance(path[-1], int) or path[-1] in _NAME_KEYS):
+            self._check_one_line(node)
         return value
+
+    def _check_one_line(self, node: ScalarNode) -> None:
+        """A name written plain over several lines is a mistake, almost always: YAML joins
+        `- Turism` and a ` - Handel` indented one space too far into "Turism - Handel"."""
+        lines = node.end_mark.line - node.start_mark.line + 1
+        if node.style or lines == 1:
+            return
+        self.problems.append(
+            Problem(
+                f"the name {node.value!r} is written over {lines} lines without quotes, "
+                "which YAML joins into one",
+                _location(self.file, node),
+                "a line indented further than the entry above continues it: indent a list "
+                "item (- …) like the others; a long name belongs on one line, or in quotes",
+            )
+        )
 
     def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
         if node.tag != f"{_TAG}map":
@@ -470,7 +502,7 @@ class _Builder:
         if node.tag == f"{_TAG}timestamp":
             return node.value
         try:
-            return self.constructor.construct_object(node, deep=True)
+            value = self.constructor.construct_object(node, deep=True)
         except ValueError:  # e.g. an integer of thousands of digits
             self.problems.append(
                 Problem(
@@ -481,6 +513,7 @@ class _Builder:
                 )
             )
             return node.value
+        return exact_float(node.value, value) if type(value) is float else value
 
     def _bad_tag(self, node: Node) -> None:
         self.problems.append(
@@ -496,6 +529,8 @@ class _Unusual(Exception):
     """The fast path met what only the full builder handles: a problem, a tag, an alias."""
 
 
+_NAME_KEYS = frozenset(("name", "title"))
+"""Keys whose value is an item's name (a list entry of text is one too)."""
 _PLAIN_TYPES = {f"{_TAG}{name}" for name in ("int", "float", "bool", "null")}
 _MAY_NOT_BE_TEXT = frozenset("0123456789+-.~nNtTfF")
 """First characters of the plain scalars YAML 1.2 may read as something other than text."""
@@ -580,15 +615,31 @@ class _FastBuilder:
     def _scalar(self, node: ScalarNode) -> Any:
         tag, text = node.tag, node.value
         if tag == _STR:
-            if node.style or not _may_not_be_text(text):
+            if node.style:
+                return text
+            # Written plain over several lines: the full builder knows whether that is a name.
+            if node.end_mark.line == node.start_mark.line and not _may_not_be_text(text):
                 return text
             raise _Unusual
         if tag not in _PLAIN_TYPES or node.style or _yaml_version_surprise(node):
             raise _Unusual
         try:
-            return self.constructor.construct_object(node, deep=True)
+            value = self.constructor.construct_object(node, deep=True)
         except ValueError:
             raise _Unusual from None
+        return exact_float(text, value) if type(value) is float else value
+
+
+def exact_float(text: str, value: float) -> float:
+    """The float a number written as text reads as; an InexactNumber where it is whole but
+    the digits written are not (`100.0000000000000001`), so it is not taken for a whole one."""
+    if not value.is_integer():
+        return value
+    try:
+        written = Decimal(text.replace("_", ""))
+    except InvalidOperation:  # YAML 1.1's sexagesimal 1:30.0, say; refused as a surprise
+        return value
+    return value if written == value else InexactNumber(value)
 
 
 def _quote(node: ScalarNode) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BeforeValidator, Field, Strict, WithJsonSchema
+from pydantic import Field, PlainValidator, Strict, WithJsonSchema
 
 from crmconf.errors import Problem
+from crmconf.model.choices import not_one_of
 from crmconf.model.kind import Kind, Migration, NamedItem, Record, Reference
 from crmconf.model.names import WHOLE, Name
 
@@ -19,20 +20,40 @@ STATUS_LABELS: dict[StageStatusValue, str] = {
     "closed_won": "Stängd – vunnen",
     "closed_lost": "Stängd – tappad",
 }
-_SWEDISH_LABELS: dict[str, str] = {}
+# Any case is accepted ("öppen", "Closed_Lost"): the status is a choice, not a spelling.
+_STATUSES: dict[str, StageStatusValue] = {}
 for _value, _label in STATUS_LABELS.items():
-    _SWEDISH_LABELS[_label] = _value
-    _SWEDISH_LABELS[_label.replace("–", "-")] = _value
+    for _written in (_value, _label, _label.replace("–", "-")):
+        _STATUSES[_written.casefold()] = _value
 
 
-def _from_label(value: Any) -> Any:
-    return _SWEDISH_LABELS.get(value, value) if isinstance(value, str) else value
+def _status(value: Any) -> Any:
+    found = _STATUSES.get(value.casefold()) if isinstance(value, str) else None
+    if found is None:
+        raise not_one_of(value, get_args(StageStatusValue), tuple(STATUS_LABELS.values()))
+    return found
+
+
+def _any_case(text: str) -> str:
+    """A JSON Schema pattern (ECMA 262, which has no flag for it) matching text in any case."""
+    # No value or label holds a character special to regular expressions.
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.lower() != c.upper() else c for c in text)
 
 
 StageStatus = Annotated[
     StageStatusValue,
-    BeforeValidator(_from_label),
-    WithJsonSchema({"enum": ["open", "open_won", "closed_won", "closed_lost", *_SWEDISH_LABELS]}),
+    PlainValidator(_status),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"enum": [*get_args(StageStatusValue), *STATUS_LABELS.values()]},
+                {
+                    "type": "string",
+                    "pattern": "^(" + "|".join(_any_case(text) for text in _STATUSES) + ")$",
+                },
+            ]
+        }
+    ),
 ]
 Probability = Annotated[int, Strict(), Field(ge=0, le=100), WHOLE]
 

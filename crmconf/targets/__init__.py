@@ -32,9 +32,15 @@ def open_target(url: str) -> Target:
         from crmconf.targets.twentyfour.target import TwentyFourTarget
 
         return TwentyFourTarget.open(url)
-    raise TargetError(
-        # Only the scheme is echoed: the rest of an unknown URL may hold a password.
-        f"unknown target scheme {scheme + ':'!r}: crmconf speaks sqlite:///PATH "
-        "(the embedded sandbox CRM), postgresql://… "
+    from crmconf.targets.urls import printable_url
+
+    known = (
+        "crmconf speaks sqlite:///PATH (the embedded sandbox CRM), postgresql://… "
         "and 24so:// (24SevenOffice, credentials from CRMCONF_24SO_* variables)"
     )
+    if ":" not in url:  # a file's path, most likely: say how to name it
+        raise TargetError(
+            f"{printable_url(url)!r} is not a target URL; for a sandbox file, write "
+            f"sqlite:///{url} ({known})"
+        )
+    raise TargetError(f"unknown target scheme {printable_url(scheme) + ':'!r}: {known}")

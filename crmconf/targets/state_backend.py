@@ -52,6 +52,7 @@ from crmconf.targets import STATE_VARIABLE
 from crmconf.targets.base import Target
 from crmconf.targets.capabilities import Feature
 from crmconf.targets.postgres import DIALECT, advisory_lock, lock_key, reason, with_driver
+from crmconf.targets.urls import malformed_url
 
 metadata = MetaData()
 
@@ -118,8 +119,8 @@ class StateBackend:
         """Connect to the backend at a postgresql:// URL, creating its tables on first use."""
         try:
             parsed = make_url(url)
-        except ArgumentError:
-            raise TargetError(f"{STATE_VARIABLE} is not a database URL: {url!r}") from None
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            raise TargetError(f"{STATE_VARIABLE} is {malformed_url(url)}") from None
         safe_url = parsed.render_as_string(hide_password=True)
         if parsed.get_backend_name() != DIALECT:
             raise TargetError(

@@ -146,7 +146,7 @@ def load_project(path: Path) -> Project:
             [
                 Problem(
                     f"cannot read the project file: {error.strerror}",
-                    Location(str(path), 1, 1),
+                    Location(str(path)),
                     f"write a {PROJECT_FILE} naming the tenants, or pass --project FILE",
                 )
             ]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from crmconf.kinds import ALL_KINDS
 from crmconf.planning.changes import Action, Change, Plan
-from crmconf.planning.render.text import shown
+from crmconf.planning.render.text import shown, without_bidi_controls
 
 MARKER = "<!-- crmconf-plan -->"
 COMMENT_LIMIT = 65_536
@@ -31,8 +31,9 @@ _FORMATTING = re.compile(r"([\\`*_\[\]|~$])")
 
 
 def escape(text: str) -> str:
-    """Text shown as itself inside Markdown, also inside a table cell."""
-    text = _FORMATTING.sub(r"\\\1", html.escape(text, quote=False))
+    """Text shown as itself inside Markdown, also inside a table cell; `@name` notifies
+    nobody (GitHub and GitLab render `&#64;` as `@` but make no mention of it)."""
+    text = _FORMATTING.sub(r"\\\1", html.escape(text, quote=False)).replace("@", "&#64;")
     return text.replace("\r\n", "\n").replace("\n", "<br>")
 
 
@@ -75,6 +76,7 @@ def render_markdown(
         lines += _warnings(plan)
     while not lines[-1].text:
         lines.pop()
+    lines = [_Line(without_bidi_controls(line.text), line.change) for line in lines]
     return _fit(lines, len(plan.changes), json_command, limit)
 
 

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from crmconf.kinds import ALL_KINDS
+from crmconf.model.names import BIDI_CONTROLS
 from crmconf.planning.changes import Action, Change, Plan
 from crmconf.planning.document import summary_line
 
 _SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
+_BIDI_CONTROL = re.compile(f"[{BIDI_CONTROLS}]")
+
+
+def without_bidi_controls(text: str) -> str:
+    """Text with each bidirectional control written as its escape (`\\u202e`): a name or
+    description from the CRM or a file must not reorder how a plan reads."""
+    return _BIDI_CONTROL.sub(lambda control: f"\\u{ord(control.group()):04x}", text)
 
 
 def shown(value: Any) -> str:
@@ -105,7 +114,7 @@ def render_text(plan: Plan, sections: Sequence[str] = ()) -> str:
         lines.append(section.rstrip("\n"))
         lines.append("")
     lines.append(summary_line(plan))
-    return "\n".join(lines) + "\n"
+    return without_bidi_controls("\n".join(lines) + "\n")
 
 
 def manual_checklist(plan: Plan) -> str:
@@ -114,4 +123,4 @@ def manual_checklist(plan: Plan) -> str:
     lines = [f"Manual steps ({len(steps)}), in this order — the target's API cannot make them:"]
     lines.extend(f"  {number}. {change.manual_step}" for number, change in enumerate(steps, 1))
     lines.append("Then run plan again: it is empty once they are done.")
-    return "\n".join(lines) + "\n"
+    return without_bidi_controls("\n".join(lines) + "\n")

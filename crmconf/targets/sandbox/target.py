@@ -38,6 +38,7 @@ from crmconf.targets.sandbox.journal import CHUNK, Journal
 from crmconf.targets.sandbox.lock import held
 from crmconf.targets.sandbox.mapping import KindTable, UsedBy, switch_rows, tables
 from crmconf.targets.sandbox.pipeline import read_pipeline
+from crmconf.targets.urls import malformed_url
 
 _CAPABILITIES = Capabilities.everything()
 """The sandbox owns its data: it reads and changes every kind, and has every feature."""
@@ -280,8 +281,8 @@ def _engine(url: str) -> tuple[Engine, str, str]:
     """An engine for a sandbox URL, its printable form, and that form made absolute."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise TargetError(f"not a database URL: {url!r}") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise TargetError(malformed_url(url)) from None
     safe_url = parsed.render_as_string(hide_password=True)
     resolved = safe_url
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
