@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gc
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from gettext import gettext as _
+from typing import Any
 
 import click
 
@@ -72,9 +75,37 @@ COMMANDS: dict[str, tuple[str, str]] = {
 command list of `crmconf --help` (tests/test_cli.py checks that they agree)."""
 
 
+@contextmanager
+def _usage_errors_exit_1() -> Iterator[None]:
+    """click exits 2 on a usage error, the status that means "changes present" under
+    --detailed-exitcode: a CI job would read a typo as drift. Keep click's message, exit 1."""
+    try:
+        yield
+    except click.UsageError as error:
+        error.exit_code = 1
+        raise
+
+
 class LazyGroup(click.Group):
     """A group that imports a command's module only when that command is run or asked
-    for its own help: start-up pays for click, not for every command's imports."""
+    for its own help: start-up pays for click, not for every command's imports.
+
+    Usage errors of the group and of every command under it exit 1: the group's own
+    options are parsed in make_context, each subcommand's (and sub-group's) in invoke."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with _usage_errors_exit_1():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_errors_exit_1():
+            return super().invoke(ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})
