@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from crmconf.config.files import (
     BASE,
+    ENVIRONMENTS,
     YAML_SUFFIXES,
     configuration_files,
     confined,
@@ -46,7 +47,6 @@ from crmconf.model.configuration import Configuration
 from crmconf.model.kind import Kind, Path
 from crmconf.model.names import Name, identity
 
-ENVIRONMENTS = "envs"
 DROP = "drop"
 PROJECT_FILES = ("crmconf.yaml", "crmconf.yml")
 """The tenants' project file may sit beside base/ and envs/."""

@@ -21,6 +21,7 @@ from crmconf.config.files import (
     configuration_files,
     confined,
     is_layout,
+    refuse_overlay,
     read_bytes,
 )
 from crmconf.config.rules import check_configuration
@@ -67,6 +68,7 @@ def load(
         from crmconf.config.environments import load_environment  # it builds on this module
 
         return load_environment(root, env, values)
+    refuse_overlay(root)
     files = configuration_files(root)
     if root.is_dir():
         confined(files, root)
