@@ -393,11 +393,12 @@ def _check_references(config: Configuration, state: State, diffs: Mapping[str, _
 
 def _check_deletes(config: Configuration, state: State, diffs: Mapping[str, _KindDiff]) -> None:
     """No delete may leave customer data, or a setting kept in the CRM, pointing at nothing."""
+    protected: list[str] = []
     refusals: list[str] = []
     for diff in diffs.values():
         for item in diff.deleted:
             if item.protected:
-                refusals.append(
+                protected.append(
                     f"{diff.kind.singular} {item.name!r} ({diff.kind.name}) is protected; "
                     "to delete it, first apply it with 'protect: false', then remove it"
                 )
@@ -428,12 +429,22 @@ def _check_deletes(config: Configuration, state: State, diffs: Mapping[str, _Kin
                         f"{gone.singular} {value!r} ({gone.name}) is named by "
                         f"{kind.singular} {item.name!r}, and {kind.name} is not managed here"
                     )
+    # A protected item may be unused: its refusal is about protection, not orphaned data.
+    reasons = []
+    if protected:
+        reasons.append(
+            "refusing to delete protected items:\n  - "
+            + "\n  - ".join(protected)
+            + "\nprotection is stored in the CRM: removing the entry from the file does not lift it"
+        )
     if refusals:
-        raise PlanError(
+        reasons.append(
             "refusing to delete what the CRM still uses:\n  - "
             + "\n  - ".join(refusals)
             + "\nno data is ever orphaned: keep these items, or declare where their data goes"
         )
+    if reasons:
+        raise PlanError("\n".join(reasons))
 
 
 def _removal_hint(kind: Kind, name: str) -> str:
