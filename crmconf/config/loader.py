@@ -21,8 +21,8 @@ from crmconf.config.files import (
     configuration_files,
     confined,
     is_layout,
-    refuse_overlay,
     read_bytes,
+    refuse_overlay,
 )
 from crmconf.config.rules import check_configuration
 from crmconf.config.variables import substitute, with_flow_hint
