@@ -203,6 +203,30 @@ def test_move_customers_names_unknown_items(cli: Cli, demo_url: str) -> None:
     assert "no industry named 'Nope' in this CRM" in result.output
 
 
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            ["--industry", "Bygg", "--status-type", "Aktiv"],
+            "error: give only one of --industry and --status-type: "
+            "a move takes the customers of one item\n",
+        ),
+        ([], "error: name what to move from: --industry NAME or --status-type NAME\n"),
+    ],
+    ids=["both", "neither"],
+)
+def test_move_customers_needs_exactly_one_source(
+    cli: Cli, demo_url: str, given: list[str], message: str
+) -> None:
+    before = _data(demo_url)
+
+    result = cli("move-customers", *given, "--to", "Bygg", "--target", demo_url, "--yes")
+
+    assert result.exit_code == 1
+    assert result.stderr == message
+    assert _data(demo_url) == before
+
+
 def test_a_held_lock_names_its_holder_and_can_be_waited_for(cli: Cli, demo_url: str) -> None:
     with SandboxTarget.open(demo_url) as target:
         with held(target.engine, holder="erik", command="apply", timeout=0):

@@ -159,7 +159,11 @@ def move_customers(
     from crmconf.kinds import INDUSTRIES, STATUS_TYPES
     from crmconf.targets import open_target, target_url
 
-    if (industry is None) == (status_type is None):
+    if industry is not None and status_type is not None:
+        fail(
+            "give only one of --industry and --status-type: a move takes the customers of one item"
+        )
+    if industry is None and status_type is None:
         fail("name what to move from: --industry NAME or --status-type NAME")
     kind, source = (INDUSTRIES, industry) if industry is not None else (STATUS_TYPES, status_type)
     assert source is not None
