@@ -279,6 +279,30 @@ def test_json_plan_stays_parseable_with_lint_warnings(
     assert "warning:" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["plan"], ["plan", "--format", "json"], ["apply", "--yes"], ["drift"]],
+    ids=["plan", "plan json", "apply", "drift"],
+)
+@pytest.mark.parametrize("drifted", [True, False], ids=["changes", "no changes"])
+def test_each_lint_warning_is_shown_once(
+    cli: Cli, write_config: WriteConfig, sandbox_url: str, command: list[str], drifted: bool
+) -> None:
+    """A terminal shows stdout and stderr together: a warning on both read twice."""
+    path = write_config(
+        "crmconf: 1\nsales:\n  stages: [{title: W, probability: 5, status: closed_won}]\n"
+    )
+    if not drifted:
+        assert cli("apply", path, "--target", sandbox_url, "--yes").exit_code == 0
+
+    result = cli(command[0], path, "--target", sandbox_url, *command[1:])
+
+    assert result.exit_code in (0, 2), result.output
+    # JSON carries them in its document, for programs; a person reads stderr.
+    shown = result.stderr if "json" in command else result.output
+    assert shown.count("is won but its probability is 5 %") == 1, result.output
+
+
 # Targets
 
 

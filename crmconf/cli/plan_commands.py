@@ -105,7 +105,11 @@ def plan_command(
         )
         sys.exit(code)
     path = require_path(path)
-    config = limit_to(load_config(path, strict, env, vars_file), only)
+    # The text plan shows the lint warnings itself; on a terminal a copy on stderr doubled them.
+    shows_warnings = output_format == "text"
+    config = limit_to(
+        load_config(path, strict, env, vars_file, report_warnings=not shows_warnings), only
+    )
     with open_target(target_url(target)) as crm:
         result = plan(config, crm)
         pipeline_change = impact(result, crm)  # None where the target hides its opportunities
@@ -214,7 +218,8 @@ def apply(
         url, result, limits = saved.target, saved.plan, saved.limits
         allow_mass_change = allow_mass_change or saved.allow_mass_change
     else:
-        config = limit_to(load_config(path, strict, env, vars_file), only)
+        # The plan shown below carries the lint warnings.
+        config = limit_to(load_config(path, strict, env, vars_file, report_warnings=False), only)
         url, result, limits = target_url(target), None, config.limits
     with as_writer(open_target(url), actor, lock_timeout) as crm:
         if config is not None:

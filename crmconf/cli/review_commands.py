@@ -56,7 +56,11 @@ def drift(
     from crmconf.api import plan
     from crmconf.targets import open_target, target_url
 
-    config = limit_to(load_config(path, strict, env, vars_file), only)
+    # The text report shows the lint warnings itself (when there is drift): no copy on stderr.
+    shows_warnings = output_format == "text"
+    config = limit_to(
+        load_config(path, strict, env, vars_file, report_warnings=not shows_warnings), only
+    )
     with open_target(target_url(target)) as crm:
         result = plan(config, crm, refuse_orphans=False)
     if output_format == "json":
@@ -80,6 +84,8 @@ def drift(
         from crmconf.planning.render.text import render_text
 
         if result.empty:
+            for warning in result.warnings:
+                click.echo(f"warning: {warning}", err=True)
             click.echo(f"No drift: the target matches {path}.")
         else:
             click.echo(f"Drift: the target differs from {path}. Applying it would change:\n")
