@@ -82,7 +82,7 @@ def _usage_errors_exit_1() -> Iterator[None]:
     try:
         yield
     except click.UsageError as error:
-        error.exit_code = 1
+        error.exit_code = 1  # type: ignore[misc]  # click declares it per class; this one instance
         raise
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,6 +22,9 @@ from crmconf.cli.common import (
 )
 from crmconf.cli.environments import environment_options
 from crmconf.cli.only import limit_to, only_option, selected_kinds
+
+if TYPE_CHECKING:
+    from crmconf.planning.changes import Change
 
 DRIFT_MARKER = "<!-- crmconf-drift -->"
 
@@ -81,14 +85,35 @@ def drift(
             nl=False,
         )
     else:
-        from crmconf.planning.render.text import render_text
+        from crmconf.planning.render.text import needs_decision, render_text
 
+        undecided = [change for change in result.changes if needs_decision(change)]
         if result.empty:
             for warning in result.warnings:
                 click.echo(f"warning: {warning}", err=True)
             click.echo(f"No drift: the target matches {path}.")
-        else:
+        elif not undecided:
             click.echo(f"Drift: the target differs from {path}. Applying it would change:\n")
             click.echo(render_text(result), nl=False)
+        else:
+            click.echo(
+                f"Drift: the target differs from {path}. Apply would refuse it until each "
+                "delete marked below has a removed: decision:\n"
+            )
+            click.echo(render_text(result), nl=False)
+            click.echo(_decisions(undecided), nl=False)
     if not result.empty:
         sys.exit(EXIT_CHANGES)
+
+
+def _decisions(undecided: list[Change]) -> str:
+    """The `removed:` entries to paste, one per delete that data still forbids."""
+    from crmconf.kinds import KINDS_BY_NAME
+    from crmconf.planning.planner import removal_hint
+
+    lines = [
+        f"\n{len(undecided)} delete(s) need a decision: data uses the item, and crmconf "
+        "never orphans data. Keep the item in the configuration, or say where its data goes:"
+    ]
+    lines.extend(removal_hint(KINDS_BY_NAME[change.kind], change.name) for change in undecided)
+    return "\n".join(lines) + "\n"

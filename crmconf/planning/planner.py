@@ -411,7 +411,7 @@ def _check_deletes(config: Configuration, state: State, diffs: Mapping[str, _Kin
                 refusals.append(
                     f"{diff.kind.singular} {item.name!r} ({diff.kind.name}) is used by "
                     f"{item.usage}; keep it, or say where its data goes:\n"
-                    + _removal_hint(diff.kind, item.name)
+                    + removal_hint(diff.kind, item.name)
                 )
     for kind in ALL_KINDS:
         if config.manages(kind):
@@ -447,7 +447,7 @@ def _check_deletes(config: Configuration, state: State, diffs: Mapping[str, _Kin
         raise PlanError("\n".join(reasons))
 
 
-def _removal_hint(kind: Kind, name: str) -> str:
+def removal_hint(kind: Kind, name: str) -> str:
     """The `removed:` entry a user can paste into the configuration."""
     indent = "      "
     lines = ["removed:"]
