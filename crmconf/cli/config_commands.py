@@ -88,7 +88,11 @@ def _report_valid(path: Path, verdict: Verdict) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE.")
 @reports_errors
 def export(target: str | None, output: Path | None) -> None:
-    """Write the target's settings as a configuration (planning it gives no changes)."""
+    """Write the target's settings as a configuration (planning it gives no changes).
+
+    With -o FILE, the JSON Schema its first line points editors at is written beside it
+    (crmconf.schema.json).
+    """
     from crmconf.api import export as export_target
     from crmconf.targets import open_target, target_url
 
@@ -97,8 +101,13 @@ def export(target: str | None, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
+        from crmconf.config.export import SCHEMA_FILE
+        from crmconf.config.schema import schema_text
+
+        schema_file = output.parent / SCHEMA_FILE
+        write_atomically(schema_file, schema_text())
         write_atomically(output, text)
-        click.echo(f"Wrote {output}.", err=True)
+        click.echo(f"Wrote {output} and, beside it, its schema {schema_file}.", err=True)
 
 
 @click.command()

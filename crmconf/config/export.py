@@ -82,10 +82,17 @@ def export_document(state: State) -> dict[str, Any]:
     return document
 
 
+SCHEMA_FILE = "crmconf.schema.json"
+"""The schema's file name, beside an exported configuration; its header points at it."""
+
+
 def export_text(state: State, source: str) -> str:
+    # A path beside the file: it resolves wherever the file is, offline too, and matches
+    # the crmconf that wrote the file (export -o writes it; no URL serves the schema).
     header = (
-        "# yaml-language-server: $schema=https://crmconf.dev/schemas/crmconf.schema.json\n"
-        f"# Exported by crmconf from {source}.\n"
+        f"# yaml-language-server: $schema=./{SCHEMA_FILE}\n"
+        f"# Exported by crmconf from {source}. The schema beside it: "
+        f"crmconf schema -o {SCHEMA_FILE}\n"
     )
     body = yaml.dump(
         export_document(state),
