@@ -105,8 +105,8 @@ def export(target: str | None, output: Path | None) -> None:
         from crmconf.config.schema import schema_text
 
         schema_file = output.parent / SCHEMA_FILE
-        write_atomically(schema_file, schema_text())
         write_atomically(output, text)
+        write_atomically(schema_file, schema_text())
         click.echo(f"Wrote {output} and, beside it, its schema {schema_file}.", err=True)
 
 
