@@ -107,7 +107,7 @@ def plan(
     existing_counts = {name: len(diff.existing) for name, diff in diffs.items()}
     changes = creates_updates + deletes
     if capabilities is not None:
-        changes = [_with_manual_step(change, capabilities) for change in changes]
+        changes = [_with_manual_step(change, capabilities, state.user_names) for change in changes]
     return Plan(
         tuple(changes),
         final_order,
@@ -124,12 +124,15 @@ _NEEDS = {action: Capability(action.value) for action in Action}
 """The capability a target needs to make each kind of change itself."""
 
 
-def _with_manual_step(change: Change, capabilities: Capabilities) -> Change:
+def _with_manual_step(
+    change: Change, capabilities: Capabilities, user_names: Mapping[str, str]
+) -> Change:
     can = capabilities.get(change.kind, frozenset())
     if _NEEDS[change.action] in can:
         return change
     kind = KINDS_BY_NAME[change.kind]
-    return replace(change, manual_step=manual_step(kind, change, Capability.MOVE in can))
+    step = manual_step(kind, change, Capability.MOVE in can, user_names)
+    return replace(change, manual_step=step)
 
 
 def _match(
