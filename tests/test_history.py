@@ -350,3 +350,37 @@ def test_a_sandbox_of_an_unknown_schema_version_is_refused(
     result = cli("plan", SEED, "--target", demo_url)
     assert result.exit_code == 1
     assert f"has sandbox schema version {version}" in result.output
+
+
+def test_rollback_shows_what_it_will_change_before_it_asks(
+    cli: Cli, demo_url: str, write_config: Callable[..., Path]
+) -> None:
+    """Not only the entry's one-line summary: the settings changes it undoes, and moves."""
+    path = write_config(
+        "crmconf: 1\n"
+        "industries: [Bygg, {name: IT och telekom, renamed_from: [Data/IT]}, Handel, Turism]\n"
+    )
+    assert cli("apply", path, "--target", demo_url, "--yes").exit_code == 0
+    moved = cli(
+        "move-customers", "--industry", "Bygg", "--to", "Handel", "--target", demo_url, "--yes"
+    )
+    assert moved.exit_code == 0, moved.output
+    before = _data(demo_url)
+
+    undo_move = cli("rollback", "2", "--target", demo_url, input="n\n")
+    undo_apply = cli("rollback", "1", "--target", demo_url, "--cascade", input="n\n")
+
+    assert undo_move.exit_code == 1 and undo_apply.exit_code == 1
+    assert (
+        "Rolling it back will change:\n\n"
+        "industries: 20 customers move back from 'Handel' to 'Bygg'\n"
+    ) in undo_move.stdout
+    assert (
+        "Rolling it back will change:\n\n"
+        "industries:\n"
+        '  ~ "IT och telekom" → "Data/IT" (renamed in place)\n'
+        '  - "Handel"\n'
+        "\n"
+        "Plan: 0 to add, 1 to change, 1 to delete.\n"
+    ) in undo_apply.stdout
+    assert _data(demo_url) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 from sqlalchemy import func, select
 
@@ -202,6 +203,23 @@ def test_saved_plan_applies_once_and_is_refused_when_stale(
     applied = cli("apply", fresh, "--yes")
     assert applied.exit_code == 0, applied.output
     assert cli("plan", SEED, "--target", demo_url, "--detailed-exitcode").exit_code == 0
+
+
+@pytest.mark.parametrize("yes", [True, False], ids=["--yes", "asked"])
+def test_a_used_saved_plan_is_refused_before_it_is_shown(
+    cli: Cli, demo_url: str, tmp_path: Path, yes: bool
+) -> None:
+    saved = tmp_path / "plan.json"
+    assert cli("plan", SEED, "--target", demo_url, "-o", saved).exit_code == 0
+    assert cli("apply", saved, "--yes").exit_code == 0
+
+    again = cli("apply", saved, *(["--yes"] if yes else []))
+
+    assert again.exit_code == 1
+    assert again.stdout == ""  # not the whole plan, then "stale"
+    assert again.stderr == (
+        "error: stale plan: the target changed since the plan was made; plan again\n"
+    )
 
 
 def test_saved_plan_is_refused_when_the_configuration_changed(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -32,6 +33,10 @@ from crmconf.cli.tenant_runs import (
     require_path,
     tenant_options,
 )
+
+if TYPE_CHECKING:
+    from crmconf.planning.changes import Plan
+    from crmconf.targets.base import Target
 
 
 @click.command(name="plan")
@@ -225,7 +230,9 @@ def apply(
         if config is not None:
             result = plan(config, crm)
         assert result is not None
-        click.echo(render_text(result), nl=False)
+        if config is None:
+            _refuse_if_stale(result, crm)  # before showing a plan that cannot be applied
+        click.echo(render_text(result, _impact_sections(result, crm)), nl=False)
         by_hand = len(result.manual_steps) + len(result.checks)
         if require_complete and by_hand:
             fail(
@@ -244,3 +251,28 @@ def apply(
     if result.manual_steps:
         click.echo("")
         click.echo(manual_checklist(result), nl=False)
+
+
+def _impact_sections(result: Plan, crm: Target) -> list[str]:
+    """The pipeline impact, as plan shows it, for apply to show before it asks."""
+    from crmconf.api import impact
+    from crmconf.pipeline.render import render_impact_text
+
+    pipeline_change = impact(result, crm)
+    if pipeline_change is None or not pipeline_change.touches_pipeline:
+        return []
+    return [render_impact_text(pipeline_change)]
+
+
+def _refuse_if_stale(saved: Plan, crm: Target) -> None:
+    """A saved plan already applied, or planned before the target changed: say so at once.
+    (The apply checks again inside its own transaction; this only spares printing a plan
+    that would then be refused.)"""
+    from crmconf.kinds import KINDS_BY_NAME
+    from crmconf.model.state import fingerprint
+
+    if not saved.target_fingerprint:
+        return
+    now = crm.read([KINDS_BY_NAME[name] for name in saved.kinds_read])
+    if fingerprint(now) != saved.target_fingerprint:
+        fail("stale plan: the target changed since the plan was made; plan again")
