@@ -39,8 +39,7 @@ def _required_arguments(command: click.Command) -> list[str]:
     values: list[str] = []
     for parameter in command.params:
         if isinstance(parameter, click.Argument) and parameter.required:
-            integer = parameter.type.name in {"integer", "integer range"}
-            values.append("1" if integer else "x.yaml")
+            values.append("x.yaml" if isinstance(parameter.type, click.Path) else "1")
     return values
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from gettext import gettext as _
@@ -86,6 +87,32 @@ def _usage_errors_exit_1() -> Iterator[None]:
         raise
 
 
+def _summary(command: click.Command) -> str:
+    """A command's first paragraph, whole: click's short help cuts it at the first
+    sentence or at the terminal's width, often mid-phrase."""
+    return " ".join(inspect.cleandoc(command.help or "").split("\n\n")[0].split())
+
+
+class SummaryGroup(click.Group):
+    """A group whose command list shows each command's whole summary, wrapped."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        listed = [
+            (name, command)
+            for name in self.list_commands(ctx)
+            if (command := self.get_command(ctx, name)) is not None and not command.hidden
+        ]
+        _write_commands(formatter, listed)
+
+
+def _write_commands(
+    formatter: click.HelpFormatter, listed: list[tuple[str, click.Command]]
+) -> None:
+    if listed:
+        with formatter.section(_("Commands")):
+            formatter.write_dl([(name, _summary(command)) for name, command in listed])
+
+
 class LazyGroup(click.Group):
     """A group that imports a command's module only when that command is run or asked
     for its own help: start-up pays for click, not for every command's imports.
@@ -123,12 +150,7 @@ class LazyGroup(click.Group):
             (name, self.commands.get(name) or click.Command(name, help=COMMANDS[name][1]))
             for name in self.list_commands(ctx)
         ]
-        listed = [(name, command) for name, command in listed if not command.hidden]
-        if not listed:
-            return
-        limit = formatter.width - 6 - max(len(name) for name, _command in listed)
-        with formatter.section(_("Commands")):
-            formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in listed])
+        _write_commands(formatter, [(name, cmd) for name, cmd in listed if not cmd.hidden])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

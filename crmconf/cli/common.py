@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -56,6 +56,23 @@ target_option = click.option(
     metavar="URL",
     help="CRM to work on (default: $CRMCONF_TARGET, else sqlite:///.crmconf/sandbox.db).",
 )
+
+
+class AliasedOption(click.Option):
+    """An option that still accepts an older spelling without listing it in --help."""
+
+    def __init__(self, *args: Any, hidden_aliases: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hidden_aliases = hidden_aliases
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        shown, self.opts = self.opts, [opt for opt in self.opts if opt not in self.hidden_aliases]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = shown
+
+
 strict_option = click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
 config_argument = click.argument("path", type=click.Path(path_type=Path))
 

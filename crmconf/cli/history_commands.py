@@ -35,7 +35,14 @@ def _keeps_history(target: Target) -> SandboxTarget:
 
 @click.command()
 @target_option
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one document with every entry and its changes, for scripts.",
+)
 @reports_errors
 def history(target: str | None, output_format: str) -> None:
     """List applies, moves and rollbacks recorded in the target, newest first.

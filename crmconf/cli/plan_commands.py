@@ -10,6 +10,7 @@ import click
 
 from crmconf.cli.common import (
     EXIT_CHANGES,
+    AliasedOption,
     as_writer,
     check_safety,
     confirm_or_refuse,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     type=click.Choice(["text", "json", "markdown"]),
     default="text",
     show_default=True,
+    help="json: the plan document (schemas/plan.schema.json); markdown: one pull-request comment.",
 )
 @click.option(
     "--detailed-exitcode",
@@ -59,7 +61,12 @@ if TYPE_CHECKING:
 )
 @click.option(
     "-o",
-    "--out",
+    "--output",
+    "--out",  # its first name; export and schema say --output
+    "out",
+    cls=AliasedOption,
+    hidden_aliases=("--out",),
+    metavar="FILE",
     type=click.Path(path_type=Path),
     help="Also save the plan to FILE.json, for 'crmconf apply FILE.json'.",
 )

@@ -40,6 +40,7 @@ DRIFT_MARKER = "<!-- crmconf-drift -->"
     type=click.Choice(["text", "markdown", "json"]),
     default="text",
     show_default=True,
+    help="markdown: one pull-request or issue comment; json: the plan document.",
 )
 @strict_option
 @reports_errors
