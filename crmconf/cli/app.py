@@ -12,8 +12,6 @@ from typing import Any
 
 import click
 
-from crmconf import __version__
-
 COMMANDS: dict[str, tuple[str, str]] = {
     "24so": (
         "crmconf.cli.twentyfour_commands:twentyfour",
@@ -154,7 +152,7 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="crmconf")
+@click.version_option(package_name="crmconf", prog_name="crmconf")
 @click.option(
     "--allow-outside-root",
     is_flag=True,
