@@ -158,9 +158,18 @@ class LazyGroup(click.Group):
     is_flag=True,
     help="Let a configuration directory hold links to files outside it.",
 )
-def main(allow_outside_root: bool) -> None:
+@click.option(
+    "--no-color",
+    is_flag=True,
+    help="No colour, even on a terminal (as with the NO_COLOR variable set).",
+)
+def main(allow_outside_root: bool, no_color: bool) -> None:
     """CRM settings as code: validate, plan and apply a YAML configuration."""
     import logging
+    import os
+
+    if no_color or os.environ.get("NO_COLOR"):
+        click.get_current_context().color = False  # click.echo then strips every style
 
     if allow_outside_root:
         from crmconf.config.files import OUTSIDE_ROOT_ALLOWED

@@ -23,7 +23,9 @@ EXIT_CHANGES = 2
 
 
 def fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    from crmconf.cli.colour import error
+
+    click.echo(error(message), err=True)
     sys.exit(1)
 
 
@@ -37,9 +39,11 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except ConfigError as error:
+            from crmconf.cli.colour import error as error_line
+
             count = len(error.problems)
             for problem in error.problems:
-                click.echo(f"error: {problem}", err=True)
+                click.echo(error_line(str(problem)), err=True)
             click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was changed.", err=True)
             sys.exit(1)
         except CrmconfError as error:
@@ -168,8 +172,10 @@ def load_config(
     config = load(path, env=env, variables=config_variables(vars_file))
     if strict and config.warnings:
         raise ConfigError(list(config.warnings))
+    from crmconf.cli.colour import warning as warning_line
+
     for warning in config.warnings if report_warnings else ():
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(warning_line(str(warning)), err=True)
     return config
 
 

@@ -78,8 +78,10 @@ def validate(
 
 
 def _report_valid(path: Path, verdict: Verdict) -> None:
+    from crmconf.cli.colour import warning as warning_line
+
     for warning in verdict.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(warning_line(warning), err=True)
     click.echo(f"{path}: valid ({verdict.items} items in {verdict.kinds} managed kinds).")
 
 

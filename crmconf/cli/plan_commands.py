@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from crmconf.cli.colour import plan_text
 from crmconf.cli.common import (
     EXIT_CHANGES,
     AliasedOption,
@@ -143,7 +144,7 @@ def plan_command(
         sections = []
         if pipeline_change is not None and pipeline_change.touches_pipeline:
             sections.append(render_impact_text(pipeline_change))
-        click.echo(render_text(result, sections), nl=False)
+        click.echo(plan_text(render_text(result, sections)), nl=False)
     check_safety(result, config.limits, allow_mass_change, max_deletes, max_change_fraction)
     if out is not None:
         from crmconf.planning.saved import dump_saved
@@ -239,7 +240,7 @@ def apply(
         assert result is not None
         if config is None:
             _refuse_if_stale(result, crm)  # before showing a plan that cannot be applied
-        click.echo(render_text(result, _impact_sections(result, crm)), nl=False)
+        click.echo(plan_text(render_text(result, _impact_sections(result, crm))), nl=False)
         by_hand = len(result.manual_steps) + len(result.checks)
         if require_complete and by_hand:
             fail(

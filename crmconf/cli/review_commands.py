@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from crmconf.cli import colour
 from crmconf.cli.common import (
     EXIT_CHANGES,
     config_argument,
@@ -91,17 +92,17 @@ def drift(
         undecided = [change for change in result.changes if needs_decision(change)]
         if result.empty:
             for warning in result.warnings:
-                click.echo(f"warning: {warning}", err=True)
-            click.echo(f"No drift: the target matches {path}.")
+                click.echo(colour.warning(str(warning)), err=True)
+            click.echo(colour.plan_text(f"No drift: the target matches {path}."))
         elif not undecided:
-            click.echo(f"Drift: the target differs from {path}. Applying it would change:\n")
-            click.echo(render_text(result), nl=False)
+            header = f"Drift: the target differs from {path}. Applying it would change:\n"
+            click.echo(colour.plan_text(header + "\n" + render_text(result)), nl=False)
         else:
-            click.echo(
+            header = (
                 f"Drift: the target differs from {path}. Apply would refuse it until each "
                 "delete marked below has a removed: decision:\n"
             )
-            click.echo(render_text(result), nl=False)
+            click.echo(colour.plan_text(header + "\n" + render_text(result)), nl=False)
             click.echo(_decisions(undecided), nl=False)
     if not result.empty:
         sys.exit(EXIT_CHANGES)
