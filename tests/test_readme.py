@@ -28,18 +28,22 @@ from sybil.parsers.markdown import CodeBlockParser
 
 from crmconf import api
 from crmconf.targets.sandbox.admin import init_sandbox
+from crmconf.testing import FakeTwentyFour
 from tests.conftest import ROOT, SEED
 
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "examples").glob("*/README.md"))]
 BIN = Path(sys.executable).parent
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 ELLIPSIS = "…"
+WITH_FAKE_24SO = "<!-- console: with the fake 24SevenOffice server -->"
+"""Above a block: run it with CRMCONF_TARGET=24so:// and the fake server's account
+(crmconf.testing.FakeTwentyFour), as README's "Trying it against the bundled fake
+server" sets up by hand."""
 
 NOT_RUN = {
     "$ crmconf plan --all --detailed-exitcode": "three sandboxes; tenants finish in any order",
     "$ crmconf apply --all --yes": "needs a tenant made to fail on purpose",
     "$ .venv/bin/crmconf plan pipeline.yaml": "pipeline.yaml is described, not shown",
-    "$ crmconf plan examples/24sevenoffice.yaml": "needs the fake 24SevenOffice server",
     "$ crmconf plan examples/24sevenoffice.yaml --detailed-exitcode": "after manual steps",
 }
 """Blocks showing `$ ` commands that are not run, by their first command, and why:
@@ -72,6 +76,12 @@ def _commands(source: str) -> list[tuple[str, list[str]]]:
     return commands
 
 
+def _directive(example: Example) -> str | None:
+    """The HTML comment right above a block, such as WITH_FAKE_24SO (invisible on GitHub)."""
+    above = example.document.text[: example.start].rstrip().rsplit("\n", 1)[-1]
+    return above if above.startswith("<!-- console:") else None
+
+
 def _run_console(example: Example) -> None:
     workspace: Path = example.namespace["workspace"]
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("CRMCONF_", "NO_"))}
@@ -81,6 +91,9 @@ def _run_console(example: Example) -> None:
         "CRMCONF_CACHE_DIR": str(workspace / ".cache"),
         "COLUMNS": "80",
     }
+    if _directive(example) == WITH_FAKE_24SO:
+        environment |= {**example.namespace["fake24so"].env(), "CRMCONF_TARGET": "24so://"}
+        environment["NO_PROXY"] = environment["no_proxy"] = "127.0.0.1,localhost"
     folder, status = workspace, 0
     for command, shown in _commands(example.parsed):
         if command.startswith("cd "):
@@ -134,7 +147,9 @@ def workspace(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("example", _examples())
 def test_console_example(example: Example, workspace: Path) -> None:
     example.namespace["workspace"] = workspace
-    example.evaluate()
+    with FakeTwentyFour() as fake:
+        example.namespace["fake24so"] = fake
+        example.evaluate()
 
 
 def test_every_block_with_commands_and_output_is_run() -> None:
