@@ -5,6 +5,9 @@ in a fresh folder where `make demo` has just run — a demo sandbox at
 `.venv/bin` linked to this venv — its output (stdout and stderr, as a terminal shows
 them) compared with the lines shown under it.
 
+An HTML comment right above a block (invisible on GitHub) may change that: BEFORE_APPLY
+(the demo sandbox as `sandbox init --demo` leaves it) or WITH_FAKE_24SO.
+
 Only these differences are normalised, explicitly: the folder's path, timestamps
 (`2026-11-27T04:37:03Z`), and a line `…` in the README stands for any lines. `cd DIR`
 changes the folder for the block's next commands; `echo $?` sees the previous status.
@@ -35,6 +38,8 @@ DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "examples").glob("*/README.md")
 BIN = Path(sys.executable).parent
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 ELLIPSIS = "…"
+BEFORE_APPLY = "<!-- console: the demo sandbox, before make demo applies the seed -->"
+"""Above a block: run it on the demo sandbox as `sandbox init --demo` leaves it."""
 WITH_FAKE_24SO = "<!-- console: with the fake 24SevenOffice server -->"
 """Above a block: run it with CRMCONF_TARGET=24so:// and the fake server's account
 (crmconf.testing.FakeTwentyFour), as README's "Trying it against the bundled fake
@@ -146,6 +151,12 @@ def workspace(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("example", _examples())
 def test_console_example(example: Example, workspace: Path) -> None:
+    if _directive(example) == BEFORE_APPLY:
+        database = workspace / ".crmconf" / "sandbox.db"
+        database.unlink()
+        init_sandbox(f"sqlite:///{database}", demo=True)
+    else:
+        assert _directive(example) in (None, WITH_FAKE_24SO), _directive(example)
     example.namespace["workspace"] = workspace
     with FakeTwentyFour() as fake:
         example.namespace["fake24so"] = fake
