@@ -13,14 +13,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
 __all__ = ["__version__", "apply", "export", "load", "open_target", "plan"]
 
 if TYPE_CHECKING:
     from crmconf.api import apply, export, load, open_target, plan
 
+    __version__: str
+
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # the installed package's metadata: one version, pyproject's
+        from importlib.metadata import version
+
+        return version("crmconf")
     if name in __all__:
         from crmconf import api
 

@@ -283,6 +283,30 @@ def test_json_plan_stays_parseable_with_lint_warnings(
     assert "warning:" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["plan"], ["plan", "--format", "json"], ["apply", "--yes"], ["drift"]],
+    ids=["plan", "plan json", "apply", "drift"],
+)
+@pytest.mark.parametrize("drifted", [True, False], ids=["changes", "no changes"])
+def test_each_lint_warning_is_shown_once(
+    cli: Cli, write_config: WriteConfig, sandbox_url: str, command: list[str], drifted: bool
+) -> None:
+    """A terminal shows stdout and stderr together: a warning on both read twice."""
+    path = write_config(
+        "crmconf: 1\nsales:\n  stages: [{title: W, probability: 5, status: closed_won}]\n"
+    )
+    if not drifted:
+        assert cli("apply", path, "--target", sandbox_url, "--yes").exit_code == 0
+
+    result = cli(command[0], path, "--target", sandbox_url, *command[1:])
+
+    assert result.exit_code in (0, 2), result.output
+    # JSON carries them in its document, for programs; a person reads stderr.
+    shown = result.stderr if "json" in command else result.output
+    assert shown.count("is won but its probability is 5 %") == 1, result.output
+
+
 # Targets
 
 
@@ -457,3 +481,103 @@ def test_examples_validate(cli: Cli) -> None:
     for example in sorted((ROOT / "examples").glob("*.yaml")):
         result = cli("validate", example, "--strict")
         assert result.exit_code == 0, (example, result.output)
+
+
+# Help
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_command_lists_show_whole_summaries(cli: Cli) -> None:
+    """click's short help cut summaries mid-phrase ("… a configuration..."): never."""
+    listing = _words(cli("--help").stdout.split("Commands:")[1])
+    for name, (_where, summary) in COMMANDS.items():
+        assert f"{name} {_words(summary)}" in listing, name
+        command = main.get_command(click.Context(main), name)
+        if isinstance(command, click.Group):
+            sublisting = _words(cli(name, "--help").stdout.split("Commands:")[1])
+            for sub in command.list_commands(click.Context(command)):
+                subcommand = command.get_command(click.Context(command), sub)
+                assert subcommand is not None
+                first = inspect.cleandoc(subcommand.help or "").split("\n\n")[0]
+                assert f"{sub} {_words(first)}" in sublisting, (name, sub)
+    assert "..." not in listing
+
+
+@pytest.mark.parametrize("spelling", ["-o", "--output", "--out"])
+def test_plan_saves_with_output_like_export_and_schema(
+    cli: Cli, demo_url: str, tmp_path: Path, spelling: str
+) -> None:
+    saved = tmp_path / "plan.json"
+
+    result = cli("plan", SEED, "--target", demo_url, spelling, saved)
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(saved.read_text(encoding="utf-8"))["saved"]["target"] == demo_url
+
+
+def test_help_names_output_and_documents_every_option(cli: Cli) -> None:
+    plan_help = cli("plan", "--help").stdout
+    assert "-o, --output FILE" in plan_help
+    assert (
+        "--out " not in plan_help and "--out," not in plan_help
+    )  # the old name: accepted, not shown
+    for name in COMMANDS:
+        command = main.get_command(click.Context(main), name)
+        assert command is not None
+        commands = (
+            [
+                command.get_command(click.Context(command), sub)
+                for sub in command.list_commands(click.Context(command))
+            ]
+            if isinstance(command, click.Group)
+            else [command]
+        )
+        for each in commands:
+            assert each is not None
+            for parameter in each.params:
+                if isinstance(parameter, click.Option) and not parameter.hidden:
+                    assert parameter.help, (name, each.name, parameter.opts)
+
+
+def test_a_customer_id_that_is_not_a_number_is_named_as_such(cli: Cli) -> None:
+    result = cli("customers", "restore", "abc")
+
+    assert result.exit_code == 1
+    assert "'abc' is not a customer id: ids are whole numbers from 1" in result.stderr
+    assert "integer range" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [("crmconf pl", "plain,plan"), ("crmconf plan --format j", "plain,json")],
+)
+def test_shell_completion_as_the_readme_sets_it_up(
+    tmp_path: Path, words: str, expected: str
+) -> None:
+    source = subprocess.run(
+        [Path(sys.executable).parent / "crmconf"],
+        env={**os.environ, "_CRMCONF_COMPLETE": "bash_source"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "complete -o nosort -F _crmconf_completion crmconf" in source.stdout, source.stderr
+
+    completed = subprocess.run(
+        [Path(sys.executable).parent / "crmconf"],
+        env={
+            **os.environ,
+            "_CRMCONF_COMPLETE": "bash_complete",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - 1),
+        },
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+
+    assert completed.stdout.splitlines() == [expected], completed.stderr

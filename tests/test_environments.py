@@ -20,6 +20,7 @@ from crmconf.config.variables import substitute
 from crmconf.config.yaml_source import parse
 from crmconf.errors import ConfigError
 from crmconf.model.configuration import Configuration
+from crmconf.model.names import identity
 from crmconf.targets.sandbox.admin import init_sandbox
 from tests.conftest import ROOT
 
@@ -528,6 +529,44 @@ def test_validate_reports_each_valid_environment(
     assert one.stdout == f"{root}: valid (13 items in 6 managed kinds).\n"
 
 
+@pytest.mark.parametrize("part", ["envs/prod", "envs/prod/overlay.yaml"])
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_an_overlay_on_its_own_is_refused_pointing_at_its_directory(
+    cli: Cli,
+    layout: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    part: str,
+    command: str,
+) -> None:
+    """Read alone, an overlay was "valid" (or failed on `drop:`): it is no configuration."""
+    layout({"prod": "crmconf: 1\nindustries: [Handel]\n"})
+    monkeypatch.chdir(tmp_path)
+
+    target = [] if command == "validate" else ["--target", f"sqlite:///{tmp_path / 'crm.db'}"]
+    result = cli(command, f"crm/{part}", *target)
+
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: crm/{part}:1:1: an overlay (environment 'prod' of crm), "
+        "not a configuration of its own",
+        "  hint: validate the configuration directory (crm) instead: 'crmconf validate crm' "
+        "checks the base with every overlay; plan, apply and drift take 'crm --env prod'",
+        "1 error; nothing was changed.",
+    ]
+
+
+def test_a_folder_named_envs_outside_a_layout_is_a_configuration(
+    cli: Cli, write_config: WriteConfig
+) -> None:
+    config = write_config("crmconf: 1\nindustries: [Bygg]\n", "project/envs/prod/crm.yaml")
+
+    result = cli("validate", config.parent)
+
+    assert result.exit_code == 0, result.output
+
+
 def test_plan_and_apply_one_environment(
     cli: Cli, layout: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -632,5 +671,5 @@ def test_names_holding_a_dollar_brace_survive_export_and_load(
         exported = write_config(api.export(target), "exported.yaml")
         config = load(exported, variables={"b": "no", "X": "no"})
 
-        assert _names(config, "industries") == names
+        assert _names(config, "industries") == sorted(names, key=identity)  # fmt's order
         assert api.plan(config, target).empty

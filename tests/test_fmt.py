@@ -178,16 +178,77 @@ def test_any_configuration_keeps_its_meaning_and_comments(
     assert not format_file(formatted).changed
 
 
-def test_the_seed_only_changes_order() -> None:
-    original = SEED.read_text(encoding="utf-8")
-    text = _formatted(SEED)
+def _example_configuration_files() -> list[Path]:
+    """Every configuration and overlay file under examples/: not the CI files, the tenants'
+    project file or a --vars file, which are not configurations."""
+    examples = ROOT / "examples"
+    return sorted(
+        path
+        for path in examples.rglob("*.y*ml")
+        if path.relative_to(examples).parts[0] != "ci"
+        and path.name not in ("crmconf.yaml", "crmconf.yml")
+        and path.parent.name != "vars"
+    )
 
-    changed = set(text.splitlines()) ^ set(original.splitlines())
-    assert changed == {
-        "  rejection_reasons: [Pris, Gått till konkurrent]",
-        "  rejection_reasons: [Gått till konkurrent, Pris]",
-    }
-    assert text.index("- {name: Administration") < text.index("- name: Försäljning")
+
+def test_every_example_is_already_formatted(cli: Cli) -> None:
+    files = _example_configuration_files()
+    assert {"seed.yaml", "24sevenoffice.yaml", "overlay.yaml"} <= {path.name for path in files}
+
+    result = cli("fmt", "--check", *files)
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"0 files would be reformatted, {len(files)} files left unchanged.\n"
+
+
+def test_a_fresh_export_is_already_formatted(cli: Cli, demo_url: str, tmp_path: Path) -> None:
+    exported = tmp_path / "exported.yaml"
+    assert cli("export", "--target", demo_url, "-o", exported).exit_code == 0
+
+    result = cli("fmt", "--check", exported)
+
+    assert result.exit_code == 0, exported.read_text(encoding="utf-8")
+
+
+def test_a_layout_directory_formats_its_base_and_overlay_files(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "crm/base").mkdir(parents=True)
+    (tmp_path / "crm/envs/test").mkdir(parents=True)
+    (tmp_path / "crm/base/settings.yaml").write_text(
+        "crmconf: 1\nindustries: [Turism, Bygg]\ngroups: [{name: Admin, type: standard}]\n",
+        encoding="utf-8",
+    )
+    overlay = tmp_path / "crm/envs/test/overlay.yaml"
+    overlay.write_text(
+        "crmconf: 1\ndrop: {groups: [Admin]}  # no admins in test\nindustries: [Handel, Bygg]\n",
+        encoding="utf-8",
+    )
+
+    result = cli("fmt", tmp_path / "crm")
+
+    assert result.exit_code == 0, result.output
+    assert overlay.read_text(encoding="utf-8") == (
+        "crmconf: 1\nindustries: [Bygg, Handel]\ndrop: {groups: [Admin]}  # no admins in test\n"
+    )
+    assert (tmp_path / "crm/base/settings.yaml").read_text(encoding="utf-8") == (
+        "crmconf: 1\ngroups: [{name: Admin, type: standard}]\nindustries: [Bygg, Turism]\n"
+    )
+    assert load(tmp_path / "crm", env="test").sections["industries"]
+
+
+def test_an_invalid_overlay_file_is_reported_and_left_as_it_is(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "crm/base").mkdir(parents=True)
+    (tmp_path / "crm/envs/test").mkdir(parents=True)
+    (tmp_path / "crm/base/settings.yaml").write_text("crmconf: 1\n", encoding="utf-8")
+    overlay = tmp_path / "crm/envs/test/overlay.yaml"
+    text = "crmconf: 1\nindustries: [Bygg]\ndrop: {industrie: [Turism]}\n"
+    overlay.write_text(text, encoding="utf-8")
+
+    result = cli("fmt", overlay)
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {overlay}:3:7: not a valid overlay file: ")
+    assert "'industrie'" in result.stderr
+    assert overlay.read_text(encoding="utf-8") == text
 
 
 # What canonical means

@@ -386,6 +386,24 @@ def test_plan_shows_how_a_probability_change_moves_the_pipeline(
     ]
 
 
+@pytest.mark.parametrize("saved", [False, True], ids=["configuration", "saved plan"])
+def test_apply_shows_the_pipeline_impact_before_it_asks(
+    cli: Cli, demo_url: str, write_config: Write, tmp_path: Path, saved: bool
+) -> None:
+    config = write_config(STAGES % {"steg3": 65, "steg4": "open_won"})
+    planned = cli("plan", config, "--target", demo_url, "-o", tmp_path / "plan.json")
+    shown = planned.stdout.split("Pipeline impact")[1]
+    source = [tmp_path / "plan.json"] if saved else [config, "--target", demo_url]
+
+    asked = cli("apply", *source, input="n\n")
+
+    assert "Pipeline impact" + shown in asked.stdout
+    assert asked.stdout.index("Pipeline impact") < asked.stdout.index("Plan: 0 to add")
+    applied = cli("apply", *source, "--yes")
+    assert applied.exit_code == 0, applied.output
+    assert "Pipeline impact" + shown in applied.stdout
+
+
 @pytest.mark.sqlite_only(reason="its check sums booleans in SQL, which only SQLite allows")
 def test_moving_opportunities_and_closing_a_stage_show_in_the_impact_and_the_counts(
     cli: Cli, demo_url: str, write_config: Write

@@ -203,6 +203,30 @@ def test_move_customers_names_unknown_items(cli: Cli, demo_url: str) -> None:
     assert "no industry named 'Nope' in this CRM" in result.output
 
 
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            ["--industry", "Bygg", "--status-type", "Aktiv"],
+            "error: give only one of --industry and --status-type: "
+            "a move takes the customers of one item\n",
+        ),
+        ([], "error: name what to move from: --industry NAME or --status-type NAME\n"),
+    ],
+    ids=["both", "neither"],
+)
+def test_move_customers_needs_exactly_one_source(
+    cli: Cli, demo_url: str, given: list[str], message: str
+) -> None:
+    before = _data(demo_url)
+
+    result = cli("move-customers", *given, "--to", "Bygg", "--target", demo_url, "--yes")
+
+    assert result.exit_code == 1
+    assert result.stderr == message
+    assert _data(demo_url) == before
+
+
 def test_a_held_lock_names_its_holder_and_can_be_waited_for(cli: Cli, demo_url: str) -> None:
     with SandboxTarget.open(demo_url) as target:
         with held(target.engine, holder="erik", command="apply", timeout=0):
@@ -364,3 +388,37 @@ def test_a_sandbox_of_an_unknown_schema_version_is_refused(
     result = cli("plan", SEED, "--target", demo_url)
     assert result.exit_code == 1
     assert f"has sandbox schema version {version}" in result.output
+
+
+def test_rollback_shows_what_it_will_change_before_it_asks(
+    cli: Cli, demo_url: str, write_config: Callable[..., Path]
+) -> None:
+    """Not only the entry's one-line summary: the settings changes it undoes, and moves."""
+    path = write_config(
+        "crmconf: 1\n"
+        "industries: [Bygg, {name: IT och telekom, renamed_from: [Data/IT]}, Handel, Turism]\n"
+    )
+    assert cli("apply", path, "--target", demo_url, "--yes").exit_code == 0
+    moved = cli(
+        "move-customers", "--industry", "Bygg", "--to", "Handel", "--target", demo_url, "--yes"
+    )
+    assert moved.exit_code == 0, moved.output
+    before = _data(demo_url)
+
+    undo_move = cli("rollback", "2", "--target", demo_url, input="n\n")
+    undo_apply = cli("rollback", "1", "--target", demo_url, "--cascade", input="n\n")
+
+    assert undo_move.exit_code == 1 and undo_apply.exit_code == 1
+    assert (
+        "Rolling it back will change:\n\n"
+        "industries: 20 customers move back from 'Handel' to 'Bygg'\n"
+    ) in undo_move.stdout
+    assert (
+        "Rolling it back will change:\n\n"
+        "industries:\n"
+        '  ~ "IT och telekom" → "Data/IT" (renamed in place)\n'
+        '  - "Handel"\n'
+        "\n"
+        "Plan: 0 to add, 1 to change, 1 to delete.\n"
+    ) in undo_apply.stdout
+    assert _data(demo_url) == before

@@ -96,3 +96,33 @@ def test_the_sandbox_can_make_every_change(demo_target: SandboxTarget) -> None:
         config, demo_target.read(kinds_to_read(config)), demo_target.capabilities().changes()
     )
     assert result.manual_steps == ()
+
+
+def test_members_known_by_number_are_named_in_the_steps(tmp_path: Path) -> None:
+    """A person cannot enter "101" without knowing who that is: the step says."""
+    from crmconf.model.state import ExistingItem, State
+
+    config_file = tmp_path / "groups.yaml"
+    config_file.write_text(
+        "crmconf: 1\ngroups:\n"
+        "  - {name: Sales, type: standard, members: [101, 104]}\n"
+        "  - {name: Support, type: standard, members: [103]}\n",
+        encoding="utf-8",
+    )
+    sales = ExistingItem(
+        7, "Sales", {"type": "standard", "description": "", "members": ["101"], "parent": None}
+    )
+    state = State(
+        {"groups": (sales,)},
+        users=frozenset({"101", "103", "104"}),
+        user_names={"101": "Kari Nordmann", "103": "Ingrid Berg"},
+    )
+
+    result = plan(load(config_file), state, {})
+
+    assert [change.manual_step for change in result.manual_steps] == [
+        "Administration – Inställningar – CRM – Grupper: open 'Sales', set Medlemmar from "
+        "101 Kari Nordmann to 101 Kari Nordmann, 104; save.",
+        "Administration – Inställningar – CRM – Grupper: click Ny, enter Gruppnamn: Support; "
+        "Grupptyp: Standard; Beskrivning: –; Medlemmar: 103 Ingrid Berg; save.",
+    ]

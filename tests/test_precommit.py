@@ -181,5 +181,38 @@ def test_validate_passes_when_every_path_is_valid(cli: Cli, tmp_path: Path) -> N
 def test_validate_still_needs_a_path(cli: Cli) -> None:
     result = cli("validate")
 
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # a usage error: 2 would read as "changes" in CI
     assert "Missing argument" in result.output
+
+
+def _readme_hooks() -> str:
+    """The README's pre-commit configuration, the YAML block that declares local hooks."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, flags=re.DOTALL)
+    [block] = [block for block in blocks if block.startswith("repos:\n  - repo: local")]
+    return block
+
+
+def test_the_readme_configuration_runs_as_written(tmp_path: Path) -> None:
+    folder = tmp_path / "repository"
+    (folder / "crm").mkdir(parents=True)
+    (folder / ".pre-commit-config.yaml").write_text(_readme_hooks(), encoding="utf-8")
+    (folder / "crm" / "settings.yaml").write_text(MESSY, encoding="utf-8")
+    (folder / "elsewhere.yaml").write_text(BAD, encoding="utf-8")  # outside files: ^crm/
+    _git(folder, "init", "--quiet")
+    _git(folder, "add", "--all")
+
+    run = subprocess.run(
+        [str(BIN / "pre-commit"), "run", "--all-files"],
+        cwd=folder,
+        env=_environment(folder),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert run.returncode == 1, run.stdout + run.stderr  # fmt rewrote a file: review it
+    assert re.search(r"crmconf validate\.+Passed", run.stdout), run.stdout
+    assert re.search(r"crmconf fmt\.+Failed", run.stdout), run.stdout
+    formatted = (folder / "crm" / "settings.yaml").read_text(encoding="utf-8")
+    assert formatted == "crmconf: 1\nindustries:\n  - Bygg     # the first customers\n  - Turism\n"

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event
 
 from crmconf import api
+from crmconf.config.fmt import format_text
 from crmconf.errors import CrmconfError, PlanError, TargetError
 from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
 from crmconf.model.configuration import Configuration
@@ -146,11 +147,14 @@ def _comparable(kind_name: str, pairs: list[tuple[str, dict[str, Any]]]) -> list
 @profile(slice_examples=25)
 @given(data=st.data())
 def test_export_round_trip(demo_url: str, data: st.DataObject) -> None:
-    """plan(export(target), target) is empty, and loading the export gives the target's items."""
+    """plan(export(target), target) is empty, loading the export gives the target's items,
+    and the export is already in `crmconf fmt`'s form."""
     with sandbox_copy(demo_url) as (folder, target):
         _start(data, folder, target)
         path = folder / "exported.yaml"
-        path.write_text(api.export(target), encoding="utf-8")
+        exported = api.export(target)
+        path.write_text(exported, encoding="utf-8")
+        assert format_text(str(path), exported) == exported, "the export is not in fmt's form"
         replanned = api.plan(path, target)
         assert replanned.empty, replanned.changes
         loaded = api.load(path)
@@ -169,6 +173,10 @@ def test_export_round_trip(demo_url: str, data: st.DataObject) -> None:
         ("industries", "a $${b}"),
         ("description", "2024"),
         ("description", "³"),  # a digit to str.isdigit, not to int()
+        ("industries", "Kund 🎉"),  # beyond U+FFFF: PyYAML escapes it in quotes, fmt does not
+        ("description", "Kund 🎉 \x9c"),  # the same, in a quoted value
+        ("industries", "a\\U0001F389b"),  # text that looks like that escape
+        ("description", "C:\\\\U0001F389 \x9c"),  # two backslashes, then the look-alike
     ],
 )
 def test_unusual_values_survive_apply_and_export(demo_url: str, section: str, value: str) -> None:
@@ -184,8 +192,10 @@ def test_unusual_values_survive_apply_and_export(demo_url: str, section: str, va
         assert api.plan(path, target).empty
         assert settings_of(_exported(target), managed_kinds(document)) == settings_of(document)
         exported = folder / "exported.yaml"
-        exported.write_text(api.export(target), encoding="utf-8")
+        text = api.export(target)
+        exported.write_text(text, encoding="utf-8")
         assert api.plan(exported, target).empty
+        assert format_text(str(exported), text) == text, "the export is not in fmt's form"
 
 
 # Order independence

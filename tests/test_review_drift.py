@@ -92,6 +92,34 @@ def test_an_item_the_crm_uses_and_the_configuration_lacks_is_drift(
     )
 
 
+def test_a_used_item_the_configuration_lacks_is_drift_that_needs_a_decision(
+    cli: Cli, write_config: WriteConfig, demo_url: str
+) -> None:
+    """Not "applying it would change: - Data/IT": apply refuses that delete."""
+    path = write_config(WITHOUT_A_USED_INDUSTRY)
+
+    with _unchanged(demo_url):
+        result = cli("drift", path, "--target", demo_url)
+
+    assert result.exit_code == 2, result.output
+    assert result.stdout == (
+        f"Drift: the target differs from {path}. Apply would refuse it until each delete "
+        "marked below has a removed: decision:\n"
+        "\n"
+        "industries:\n"
+        '  - "Data/IT"  (needs a removed: decision)\n'
+        "      used by 20 customers\n"
+        "\n"
+        "Plan: 0 to add, 0 to change, 1 to delete.\n"
+        "\n"
+        "1 delete(s) need a decision: data uses the item, and crmconf never orphans data. "
+        "Keep the item in the configuration, or say where its data goes:\n"
+        "      removed:\n"
+        "        industries:\n"
+        "          - {name: Data/IT, move_customers_to: <another industry>}\n"
+    )
+
+
 def test_drift_only_looks_at_the_kinds_named(cli: Cli, demo_url: str) -> None:
     cli("apply", SEED, "--target", demo_url, "--only", "industries", "--yes")
 

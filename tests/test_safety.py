@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 from sqlalchemy import func, select
 
@@ -204,6 +205,23 @@ def test_saved_plan_applies_once_and_is_refused_when_stale(
     assert cli("plan", SEED, "--target", demo_url, "--detailed-exitcode").exit_code == 0
 
 
+@pytest.mark.parametrize("yes", [True, False], ids=["--yes", "asked"])
+def test_a_used_saved_plan_is_refused_before_it_is_shown(
+    cli: Cli, demo_url: str, tmp_path: Path, yes: bool
+) -> None:
+    saved = tmp_path / "plan.json"
+    assert cli("plan", SEED, "--target", demo_url, "-o", saved).exit_code == 0
+    assert cli("apply", saved, "--yes").exit_code == 0
+
+    again = cli("apply", saved, *(["--yes"] if yes else []))
+
+    assert again.exit_code == 1
+    assert again.stdout == ""  # not the whole plan, then "stale"
+    assert again.stderr == (
+        "error: stale plan: the target changed since the plan was made; plan again\n"
+    )
+
+
 def test_saved_plan_is_refused_when_the_configuration_changed(
     cli: Cli, demo_url: str, tmp_path: Path, write_config: Write
 ) -> None:
@@ -236,6 +254,48 @@ def test_protection_outlives_the_configuration_entry(
     assert cli("apply", lifted, "--target", demo_url, "--yes").exit_code == 0
     assert cli("apply", without, "--target", demo_url, "--yes").exit_code == 0
     assert _industry_id(demo_url, "Turism") is None
+
+
+def test_an_unused_protected_item_is_refused_as_protected_not_as_used(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    """Turism is used by no customer: the refusal is about protection alone."""
+    protected = write_config(
+        "crmconf: 1\nindustries: [Bygg, Data/IT, {name: Turism, protect: true}]\n"
+    )
+    assert cli("apply", protected, "--target", demo_url, "--yes").exit_code == 0
+    without = write_config("crmconf: 1\nindustries: [Bygg, Data/IT]\n", name="without.yaml")
+
+    refused = cli("plan", without, "--target", demo_url)
+
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        "error: refusing to delete protected items:\n"
+        "  - industry 'Turism' (industries) is protected; to delete it, first apply it with "
+        "'protect: false', then remove it\n"
+        "protection is stored in the CRM: removing the entry from the file does not lift it\n"
+    )
+
+
+def test_protected_and_used_items_are_refused_each_with_its_own_reason(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    protected = write_config(
+        "crmconf: 1\nindustries: [Bygg, Data/IT, {name: Turism, protect: true}]\n"
+    )
+    assert cli("apply", protected, "--target", demo_url, "--yes").exit_code == 0
+    only_bygg = write_config("crmconf: 1\nindustries: [Bygg]\n", name="bygg.yaml")
+
+    refused = cli("plan", only_bygg, "--target", demo_url, "--allow-mass-change")
+
+    assert refused.exit_code == 1
+    lines = refused.stderr.splitlines()
+    assert lines[0] == "error: refusing to delete protected items:"
+    assert "industry 'Turism' (industries) is protected" in lines[1]
+    assert lines[3] == "refusing to delete what the CRM still uses:"
+    assert "industry 'Data/IT' (industries) is used by 20 customers" in lines[4]
+    assert lines[-1].startswith("no data is ever orphaned")
+    assert "Turism" not in "\n".join(lines[3:])
 
 
 def test_prune_false_leaves_extra_items_and_lists_them_to_paste(

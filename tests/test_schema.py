@@ -112,6 +112,37 @@ def test_check_jsonschema_passes_on_the_examples() -> None:
     assert run.returncode == 0, run.stdout + run.stderr
 
 
+def test_an_export_points_editors_at_a_schema_that_exists_beside_it(
+    cli: Cli, demo_url: str, tmp_path: Path
+) -> None:
+    """The `$schema=` of an export resolves (relative to the file) to the current schema."""
+    exported = tmp_path / "crm" / "settings.yaml"
+    exported.parent.mkdir()
+
+    written = cli("export", "--target", demo_url, "-o", exported)
+
+    assert written.exit_code == 0, written.output
+    first = exported.read_text(encoding="utf-8").splitlines()[0]
+    reference = first.removeprefix("# yaml-language-server: $schema=")
+    assert reference != first, first
+    schema = exported.parent / reference
+    assert schema.read_text(encoding="utf-8") == cli("schema").stdout
+    run = subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--schemafile", str(schema), str(exported)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_an_export_to_stdout_says_how_to_write_its_schema(cli: Cli, demo_url: str) -> None:
+    header = cli("export", "--target", demo_url).stdout.splitlines()[:2]
+
+    assert header[0] == "# yaml-language-server: $schema=./crmconf.schema.json"
+    assert header[1].endswith("The schema beside it: crmconf schema -o crmconf.schema.json")
+
+
 INVALID_FILES = {
     "unknown key": "crmconf: 1\nindustrie: [Bygg]\n",
     "missing version": "industries: [Bygg]\n",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gc
 import importlib
+import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from gettext import gettext as _
+from typing import Any
 
 import click
-
-from crmconf import __version__
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "24so": (
@@ -80,9 +82,63 @@ COMMANDS: dict[str, tuple[str, str]] = {
 command list of `crmconf --help` (tests/test_cli.py checks that they agree)."""
 
 
+@contextmanager
+def _usage_errors_exit_1() -> Iterator[None]:
+    """click exits 2 on a usage error, the status that means "changes present" under
+    --detailed-exitcode: a CI job would read a typo as drift. Keep click's message, exit 1."""
+    try:
+        yield
+    except click.UsageError as error:
+        error.exit_code = 1  # type: ignore[misc]  # click declares it per class; this one instance
+        raise
+
+
+def _summary(command: click.Command) -> str:
+    """A command's first paragraph, whole: click's short help cuts it at the first
+    sentence or at the terminal's width, often mid-phrase."""
+    return " ".join(inspect.cleandoc(command.help or "").split("\n\n")[0].split())
+
+
+class SummaryGroup(click.Group):
+    """A group whose command list shows each command's whole summary, wrapped."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        listed = [
+            (name, command)
+            for name in self.list_commands(ctx)
+            if (command := self.get_command(ctx, name)) is not None and not command.hidden
+        ]
+        _write_commands(formatter, listed)
+
+
+def _write_commands(
+    formatter: click.HelpFormatter, listed: list[tuple[str, click.Command]]
+) -> None:
+    if listed:
+        with formatter.section(_("Commands")):
+            formatter.write_dl([(name, _summary(command)) for name, command in listed])
+
+
 class LazyGroup(click.Group):
     """A group that imports a command's module only when that command is run or asked
-    for its own help: start-up pays for click, not for every command's imports."""
+    for its own help: start-up pays for click, not for every command's imports.
+
+    Usage errors of the group and of every command under it exit 1: the group's own
+    options are parsed in make_context, each subcommand's (and sub-group's) in invoke."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with _usage_errors_exit_1():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_errors_exit_1():
+            return super().invoke(ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})
@@ -100,24 +156,28 @@ class LazyGroup(click.Group):
             (name, self.commands.get(name) or click.Command(name, help=COMMANDS[name][1]))
             for name in self.list_commands(ctx)
         ]
-        listed = [(name, command) for name, command in listed if not command.hidden]
-        if not listed:
-            return
-        limit = formatter.width - 6 - max(len(name) for name, _command in listed)
-        with formatter.section(_("Commands")):
-            formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in listed])
+        _write_commands(formatter, [(name, cmd) for name, cmd in listed if not cmd.hidden])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="crmconf")
+@click.version_option(package_name="crmconf", prog_name="crmconf")
 @click.option(
     "--allow-outside-root",
     is_flag=True,
     help="Let a configuration directory hold links to files outside it.",
 )
-def main(allow_outside_root: bool) -> None:
+@click.option(
+    "--no-color",
+    is_flag=True,
+    help="No colour, even on a terminal (as with the NO_COLOR variable set).",
+)
+def main(allow_outside_root: bool, no_color: bool) -> None:
     """CRM settings as code: validate, plan and apply a YAML configuration."""
     import logging
+    import os
+
+    if no_color or os.environ.get("NO_COLOR"):
+        click.get_current_context().color = False  # click.echo then strips every style
 
     if allow_outside_root:
         from crmconf.config.files import OUTSIDE_ROOT_ALLOWED

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -24,7 +24,9 @@ EXIT_CHANGES = 2
 
 
 def fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    from crmconf.cli.colour import error
+
+    click.echo(error(message), err=True)
     sys.exit(1)
 
 
@@ -38,9 +40,11 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except ConfigError as error:
+            from crmconf.cli.colour import error as error_line
+
             count = len(error.problems)
             for problem in error.problems:
-                click.echo(f"error: {problem}", err=True)
+                click.echo(error_line(str(problem)), err=True)
             click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was changed.", err=True)
             sys.exit(1)
         except CrmconfError as error:
@@ -57,6 +61,23 @@ target_option = click.option(
     metavar="URL",
     help="CRM to work on (default: $CRMCONF_TARGET, else sqlite:///.crmconf/sandbox.db).",
 )
+
+
+class AliasedOption(click.Option):
+    """An option that still accepts an older spelling without listing it in --help."""
+
+    def __init__(self, *args: Any, hidden_aliases: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hidden_aliases = hidden_aliases
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        shown, self.opts = self.opts, [opt for opt in self.opts if opt not in self.hidden_aliases]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = shown
+
+
 strict_option = click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
 config_argument = click.argument("path", type=click.Path(path_type=Path))
 
@@ -169,8 +190,10 @@ def load_config(
     config = load(path, env=env, vars_file=vars_file)
     if strict and config.warnings:
         raise ConfigError(list(config.warnings))
+    from crmconf.cli.colour import warning as warning_line
+
     for warning in config.warnings if report_warnings else ():
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(warning_line(str(warning)), err=True)
     return config
 
 

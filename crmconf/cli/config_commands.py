@@ -79,8 +79,10 @@ def validate(
 
 
 def _report_valid(path: Path, verdict: Verdict) -> None:
+    from crmconf.cli.colour import warning as warning_line
+
     for warning in verdict.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(warning_line(warning), err=True)
     click.echo(f"{path}: valid ({verdict.items} items in {verdict.kinds} managed kinds).")
 
 
@@ -91,7 +93,11 @@ def _report_valid(path: Path, verdict: Verdict) -> None:
 )
 @reports_errors
 def export(target: str | None, output: Path | None) -> None:
-    """Write the target's settings as a configuration (planning it gives no changes)."""
+    """Write the target's settings as a configuration (planning it gives no changes).
+
+    With -o FILE, the JSON Schema its first line points editors at is written beside it
+    (crmconf.schema.json).
+    """
     from crmconf.api import export as export_target
     from crmconf.targets import open_target, target_url
 
@@ -100,9 +106,14 @@ def export(target: str | None, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
+        from crmconf.config.export import SCHEMA_FILE
+        from crmconf.config.schema import schema_text
+
+        schema_file = output.parent / SCHEMA_FILE
         write_atomically(output, text)
         if not is_standard_output(output):
-            click.echo(f"Wrote {output}.", err=True)
+            write_atomically(schema_file, schema_text())
+            click.echo(f"Wrote {output} and, beside it, its schema {schema_file}.", err=True)
 
 
 @click.command()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from crmconf.cli.app import SummaryGroup
 from crmconf.cli.common import (
     as_writer,
     confirm_or_refuse,
@@ -35,7 +36,7 @@ def _table(customers: tuple[DeletedCustomer, ...]) -> list[str]:
     return aligned(rows, [True, False, False, False], indent="  ")
 
 
-@click.group()
+@click.group(cls=SummaryGroup)
 def customers() -> None:
     """Deleted customers: list and restore them ("Återställa kunder").
 
@@ -51,6 +52,7 @@ def customers() -> None:
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
+    help="json: one document listing the deleted customers, for scripts.",
 )
 @reports_errors
 def deleted(target: str | None, output_format: str) -> None:
@@ -72,8 +74,30 @@ def deleted(target: str | None, output_format: str) -> None:
         click.echo("Restore with: crmconf customers restore ID...")
 
 
+class CustomerId(click.ParamType[int]):
+    """A customer's id as 'customers deleted' lists it (click's IntRange would answer
+    "not a valid integer range")."""
+
+    name = "customer id"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value)
+        if not text.isascii() or not text.isdigit() or int(text) < 1:
+            self.fail(
+                f"{text!r} is not a customer id: ids are whole numbers from 1, "
+                "as 'crmconf customers deleted' lists them",
+                param,
+                ctx,
+            )
+        return int(text)
+
+
 @customers.command()
-@click.argument("ids", metavar="ID...", type=click.IntRange(min=1), nargs=-1, required=True)
+@click.argument("ids", metavar="ID...", type=CustomerId(), nargs=-1, required=True)
 @target_option
 @click.option("--yes", "-y", is_flag=True, help="Restore without asking.")
 @writer_options

@@ -80,8 +80,10 @@ def validate_environments(path: Path, strict: bool, vars_file: Path | None) -> l
         click.echo(
             f"{path} [{label}]: valid ({items} items in {len(config.sections)} managed kinds)."
         )
+    from crmconf.cli.colour import warning
+
     for key, labels in warnings.items():
-        click.echo(f"warning: {_tagged(first[key], labels)}", err=True)
+        click.echo(warning(str(_tagged(first[key], labels))), err=True)
     return [_tagged(first[key], labels) for key, labels in errors.items()]
 
 

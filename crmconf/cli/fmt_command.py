@@ -19,9 +19,10 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
 
     Sections and keys in canonical order, unordered lists sorted by name, 2-space
     indentation; comments are kept. A file that is invalid on its own is reported
-    and left as it is.
+    and left as it is. A directory split into base/ and envs/NAME/: every base and
+    overlay file.
     """
-    from crmconf.config.files import configuration_files
+    from crmconf.config.files import overlay_of
     from crmconf.config.fmt import format_file
     from crmconf.errors import ConfigError, CrmconfError, Problem
 
@@ -29,13 +30,13 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
     files: dict[Path, Path] = {}
     for path in paths:
         try:
-            files.update((file.resolve(), file) for file in configuration_files(path))
+            files.update((file.resolve(), file) for file in _files_of(path))
         except ConfigError as error:
             problems.extend(error.problems)
     changed = invalid = 0
     for target, file in files.items():
         try:
-            formatted = format_file(file)
+            formatted = format_file(file, overlay=overlay_of(file) is not None)
         except ConfigError as error:
             problems.extend(error.problems)
             invalid += 1
@@ -59,6 +60,18 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
     click.echo(summary + (f", {_files(invalid)} not formatted." if invalid else "."), err=True)
     if problems or (check and changed):
         sys.exit(1)
+
+
+def _files_of(path: Path) -> list[Path]:
+    """A path's configuration files; a directory split into base/ and envs/NAME/: its base
+    and overlay files."""
+    from crmconf.config.environments import environment_names
+    from crmconf.config.files import BASE, ENVIRONMENTS, configuration_files, is_layout
+
+    if not is_layout(path):
+        return configuration_files(path)
+    folders = [path / BASE, *(path / ENVIRONMENTS / name for name in environment_names(path))]
+    return [file for folder in folders for file in configuration_files(folder)]
 
 
 def _files(count: int) -> str:

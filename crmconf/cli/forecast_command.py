@@ -22,6 +22,7 @@ from crmconf.cli.common import reports_errors, target_option
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
+    help="json: the rows and total, amounts as exact decimal strings.",
 )
 @reports_errors
 def forecast(target: str | None, by: str, output_format: str) -> None:

@@ -26,7 +26,14 @@ if TYPE_CHECKING:
 
 @click.command()
 @target_option
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one document with every entry and its changes, for scripts.",
+)
 @reports_errors
 def history(target: str | None, output_format: str) -> None:
     """List applies, moves and rollbacks recorded in the target, newest first.
@@ -131,10 +138,47 @@ def rollback(
             f"Entry {entry}: {found[0].command} at {found[0].at} by {found[0].actor}: "
             f"{found[0].summary} [{found[0].rows} rows]"
         )
+        click.echo(f"Rolling it back will change:\n\n{_undoing(found[0])}", nl=False)
         confirm_or_refuse(f"Roll it back on {crm.url}?", yes)
         done = crm.rollback(entry, cascade=cascade)
     for undone, recorded in done:
         click.echo(f"Rolled back entry {undone} (recorded as entry {recorded}).")
+
+
+def _undoing(entry: HistoryEntry) -> str:
+    """What rolling an entry back changes, shown before the question: its settings changes
+    inverted, as a plan shows changes, and the records it moved or restored going back."""
+    from crmconf.planning.changes import Action, Change, Plan
+    from crmconf.planning.render.text import render_text
+
+    inverse = {"create": Action.DELETE, "delete": Action.CREATE, "update": Action.UPDATE}
+    settings: list[Change] = []
+    lines: list[str] = []
+    for change in entry.changes:
+        if "action" in change:
+            settings.append(
+                Change(
+                    change["kind"],
+                    inverse[change["action"]],
+                    before=change["after"],
+                    after=change["before"],
+                    changed=tuple(change["changed"]),
+                )
+            )
+        elif "from" in change:
+            lines.append(
+                f"{change['kind']}: {change['customers']} customers move back from "
+                f"{change['to']!r} to {change['from']!r}"
+            )
+        elif "restored" in change:
+            restored = ", ".join(str(number) for number in change["restored"])
+            lines.append(f"customers {restored} are deleted again")
+    text = render_text(Plan(tuple(settings))) if settings else ""
+    if lines:
+        text += "\n".join(lines) + "\n"
+    if entry.changes and any("action" in change for change in entry.changes):
+        text += "Every customer, contact and opportunity it moved goes back where it was.\n"
+    return text + "\n"
 
 
 @click.command(name="move-customers")
@@ -161,7 +205,11 @@ def move_customers(
     from crmconf.kinds import INDUSTRIES, STATUS_TYPES
     from crmconf.targets import open_target, target_url
 
-    if (industry is None) == (status_type is None):
+    if industry is not None and status_type is not None:
+        fail(
+            "give only one of --industry and --status-type: a move takes the customers of one item"
+        )
+    if industry is None and status_type is None:
         fail("name what to move from: --industry NAME or --status-type NAME")
     kind, source = (INDUSTRIES, industry) if industry is not None else (STATUS_TYPES, status_type)
     assert source is not None

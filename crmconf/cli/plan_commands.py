@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from crmconf.cli.colour import plan_text as coloured
 from crmconf.cli.common import (
     EXIT_CHANGES,
+    AliasedOption,
     as_writer,
     confirm_or_refuse,
     fail,
@@ -53,7 +55,8 @@ if TYPE_CHECKING:
     type=click.Choice(["text", "json", "markdown", "html"]),
     default="text",
     show_default=True,
-    help="html: with --all, one self-contained page for the fleet (-o FILE writes it).",
+    help="json: the plan document (schemas/plan.schema.json); markdown: one pull-request "
+    "comment; html: with --all, one self-contained page for the fleet (-o FILE writes it).",
 )
 @click.option(
     "--detailed-exitcode",
@@ -62,7 +65,12 @@ if TYPE_CHECKING:
 )
 @click.option(
     "-o",
-    "--out",
+    "--output",
+    "--out",  # its first name; export and schema say --output
+    "out",
+    cls=AliasedOption,
+    hidden_aliases=("--out",),
+    metavar="FILE",
     type=click.Path(path_type=Path),
     help="Also save the plan to FILE.json, for 'crmconf apply FILE.json' "
     "(-: to standard output, the plan shown on standard error; with --all: a folder, one "
@@ -124,7 +132,9 @@ def plan_command(
     path = require_path(path)
     if output_format == "html":
         fail("--format html is the fleet's page: use it with --all")
-    config = load_config(path, strict, env, vars_file)
+    # The text plan shows the lint warnings itself; on a terminal a copy on stderr doubled them.
+    shows_warnings = output_format == "text"
+    config = load_config(path, strict, env, vars_file, report_warnings=not shows_warnings)
     with open_target(target_url(target)) as crm:
         result = plan(
             config,
@@ -148,7 +158,8 @@ def plan_command(
             render_markdown(result, only=selected_kinds(only)), nl=False, err=shown_on_stderr
         )
     else:
-        click.echo(plan_text(result, pipeline_change), nl=False, err=shown_on_stderr)
+        text = coloured(plan_text(result, pipeline_change))
+        click.echo(text, nl=False, err=shown_on_stderr)
     result.raise_if_unapplyable()
     if out is not None:
         from crmconf.api import dump_plan
@@ -287,7 +298,8 @@ def apply(
             )
             _confirm_and_apply(result, crm, impact(result, crm), yes)
     else:
-        config = load_config(path, strict, env, vars_file)
+        # The plan shown below carries the lint warnings.
+        config = load_config(path, strict, env, vars_file, report_warnings=False)
         with as_writer(open_target(target_url(target)), actor, lock_timeout) as crm:
             result = plan(
                 config,
@@ -313,7 +325,7 @@ def _confirm_and_apply(result: Plan, crm: Target, change: Impact | None, yes: bo
     """Show the plan and its impact, refuse what the library refuses, ask, apply."""
     from crmconf.api import apply as apply_plan
 
-    click.echo(plan_text(result, change), nl=False)
+    click.echo(coloured(plan_text(result, change)), nl=False)
     result.raise_if_unapplyable()
     if result.empty:
         return

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from crmconf.cli import colour
 from crmconf.cli.common import (
     EXIT_CHANGES,
     config_argument,
@@ -21,6 +23,9 @@ from crmconf.cli.common import (
 )
 from crmconf.cli.environments import environment_options
 from crmconf.cli.only import excluded, only_kinds, only_option, selected_kinds
+
+if TYPE_CHECKING:
+    from crmconf.planning.changes import Change
 
 DRIFT_MARKER = "<!-- crmconf-drift -->"
 
@@ -36,6 +41,7 @@ DRIFT_MARKER = "<!-- crmconf-drift -->"
     type=click.Choice(["text", "markdown", "json"]),
     default="text",
     show_default=True,
+    help="markdown: one pull-request or issue comment; json: the plan document.",
 )
 @strict_option
 @reports_errors
@@ -57,7 +63,9 @@ def drift(
     from crmconf.api import plan
     from crmconf.targets import open_target, target_url
 
-    config = load_config(path, strict, env, vars_file)
+    # The text report shows the lint warnings itself (when there is drift): no copy on stderr.
+    shows_warnings = output_format == "text"
+    config = load_config(path, strict, env, vars_file, report_warnings=not shows_warnings)
     with open_target(target_url(target)) as crm:
         result = plan(
             config,
@@ -84,12 +92,35 @@ def drift(
             nl=False,
         )
     else:
-        from crmconf.planning.render.text import render_text
+        from crmconf.planning.render.text import needs_decision, render_text
 
+        undecided = [change for change in result.changes if needs_decision(change)]
         if result.empty:
-            click.echo(f"No drift: the target matches {path}.")
+            for warning in result.warnings:
+                click.echo(colour.warning(str(warning)), err=True)
+            click.echo(colour.plan_text(f"No drift: the target matches {path}."))
+        elif not undecided:
+            header = f"Drift: the target differs from {path}. Applying it would change:\n"
+            click.echo(colour.plan_text(header + "\n" + render_text(result)), nl=False)
         else:
-            click.echo(f"Drift: the target differs from {path}. Applying it would change:\n")
-            click.echo(render_text(result), nl=False)
+            header = (
+                f"Drift: the target differs from {path}. Apply would refuse it until each "
+                "delete marked below has a removed: decision:\n"
+            )
+            click.echo(colour.plan_text(header + "\n" + render_text(result)), nl=False)
+            click.echo(_decisions(undecided), nl=False)
     if not result.empty:
         sys.exit(EXIT_CHANGES)
+
+
+def _decisions(undecided: list[Change]) -> str:
+    """The `removed:` entries to paste, one per delete that data still forbids."""
+    from crmconf.kinds import KINDS_BY_NAME
+    from crmconf.planning.planner import removal_hint
+
+    lines = [
+        f"\n{len(undecided)} delete(s) need a decision: data uses the item, and crmconf "
+        "never orphans data. Keep the item in the configuration, or say where its data goes:"
+    ]
+    lines.extend(removal_hint(KINDS_BY_NAME[change.kind], change.name) for change in undecided)
+    return "\n".join(lines) + "\n"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
+from crmconf.cli.app import SummaryGroup
 from crmconf.cli.common import (
     reports_errors,
     target_option,
 )
 
 
-@click.group()
+@click.group(cls=SummaryGroup)
 def sandbox() -> None:
     """The embedded sandbox CRM (SQLite), for trying crmconf out and for tests."""
 

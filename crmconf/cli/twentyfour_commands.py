@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from crmconf.cli.app import SummaryGroup
 from crmconf.cli.common import fail, reports_errors, target_option
 
 if TYPE_CHECKING:
     from crmconf.targets.twentyfour.target import TwentyFourTarget
 
 
-@click.group(name="24so")
+@click.group(name="24so", cls=SummaryGroup)
 def twentyfour() -> None:
     """24SevenOffice: the users and identities a configuration and URL refer to."""
 

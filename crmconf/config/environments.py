@@ -33,6 +33,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from crmconf.config.files import (
     BASE,
+    DROP,
+    ENVIRONMENTS,
     YAML_SUFFIXES,
     configuration_files,
     confined,
@@ -47,8 +49,6 @@ from crmconf.model.configuration import Configuration
 from crmconf.model.kind import Kind, Path
 from crmconf.model.names import Name, identity
 
-ENVIRONMENTS = "envs"
-DROP = "drop"
 PROJECT_FILES = ("crmconf.yaml", "crmconf.yml")
 """The tenants' project file may sit beside base/ and envs/."""
 
@@ -209,6 +209,14 @@ def overlay_json_schema() -> dict[str, Any]:
         if "required" in definition:
             definition["required"] = [kind.key_field]
     return schema
+
+
+@cache
+def overlay_validator() -> Any:
+    """A validator of one overlay file on its own (what `crmconf fmt` needs)."""
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(overlay_json_schema())
 
 
 def overlay_schema_text() -> str:

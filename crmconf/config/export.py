@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -12,21 +13,40 @@ from crmconf.config.document import FORMAT_VERSION
 from crmconf.config.yaml_source import needs_quotes
 from crmconf.kinds import ALL_KINDS
 from crmconf.model.kind import Kind
+from crmconf.model.names import identity
 from crmconf.model.state import ExistingItem, State
 
 
 class _Dumper(yaml.SafeDumper):
     """Quotes every string a YAML 1.1 or 1.2 reader could take for something else, and
-    never breaks an unquoted one over lines (the loader refuses a name written so)."""
+    never breaks an unquoted one over lines (the loader refuses a name written so), and
+    indents lists under their key, as `crmconf fmt` does."""
 
     def write_plain(self, text: str, split: bool = True) -> None:
         super().write_plain(text, split=False)
 
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     value = value.replace("${", "$${")  # loading substitutes variables: `$${` reads as `${`
-    style = '"' if needs_quotes(value) else None
+    # A backslash is quoted too, so that every `\` of the output is inside double quotes,
+    # where _unescape_astral can tell an escape from text.
+    style = '"' if needs_quotes(value) or "\\" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ASTRAL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\U([0-9A-Fa-f]{8})")
+"""PyYAML's escape of a character beyond U+FFFF in a double-quoted scalar (not a written
+backslash, which is doubled)."""
+
+
+def _unescape_astral(text: str) -> str:
+    """Write characters beyond U+FFFF (emoji, CJK extensions) as themselves, as ruamel.yaml
+    and so `crmconf fmt` do; PyYAML escapes them in double quotes (`"\\U0001F389"`)."""
+
+    return _ASTRAL_ESCAPE.sub(lambda match: match[1] + chr(int(match[2], 16)), text)
 
 
 _Dumper.add_representer(str, _represent_str)
@@ -47,6 +67,14 @@ def item_entry(kind: Kind, item: ExistingItem) -> Any:
     return entry
 
 
+def _in_fmt_order(kind: Kind, items: Sequence[ExistingItem]) -> list[ExistingItem]:
+    """`crmconf fmt`'s order, so an export is already formatted: an ordered kind's own
+    order, any other kind's sorted by name, ignoring case."""
+    if kind.ordered:
+        return list(items)
+    return sorted(items, key=lambda item: identity(item.name))
+
+
 def _tree(kind: Kind, items: tuple[ExistingItem, ...]) -> list[Any]:
     children: dict[str | None, list[ExistingItem]] = defaultdict(list)
     names = {item.name for item in items}
@@ -56,7 +84,7 @@ def _tree(kind: Kind, items: tuple[ExistingItem, ...]) -> list[Any]:
 
     def build(parent: str | None) -> list[Any]:
         built = []
-        for item in children.get(parent, []):
+        for item in _in_fmt_order(kind, children.get(parent, [])):
             entry = item_entry(kind, item)
             below = build(item.name)
             if below:
@@ -80,7 +108,7 @@ def export_document(state: State) -> dict[str, Any]:
         elif kind.tree:
             value = _tree(kind, items)
         else:
-            value = [item_entry(kind, item) for item in items]
+            value = [item_entry(kind, item) for item in _in_fmt_order(kind, items)]
         node = document
         for part in kind.section[:-1]:
             node = node.setdefault(part, {})
@@ -88,10 +116,20 @@ def export_document(state: State) -> dict[str, Any]:
     return document
 
 
+_NO_WRAPPING = 1 << 30
+"""fmt wraps no line, so neither does export."""
+
+SCHEMA_FILE = "crmconf.schema.json"
+"""The schema's file name, beside an exported configuration; its header points at it."""
+
+
 def export_text(state: State, source: str) -> str:
+    # A path beside the file: it resolves wherever the file is, offline too, and matches
+    # the crmconf that wrote the file (export -o writes it; no URL serves the schema).
     header = (
-        "# yaml-language-server: $schema=https://crmconf.dev/schemas/crmconf.schema.json\n"
-        f"# Exported by crmconf from {source}.\n"
+        f"# yaml-language-server: $schema=./{SCHEMA_FILE}\n"
+        f"# Exported by crmconf from {source}. The schema beside it: "
+        f"crmconf schema -o {SCHEMA_FILE}\n"
     )
     body = yaml.dump(
         export_document(state),
@@ -99,9 +137,9 @@ def export_text(state: State, source: str) -> str:
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=None,
-        width=100,
+        width=_NO_WRAPPING,
     )
-    return header + body
+    return header + _unescape_astral(body)
 
 
 def unmanaged_yaml(unmanaged: Mapping[str, tuple[ExistingItem, ...]]) -> str:

@@ -19,6 +19,12 @@ YAML_SUFFIXES = (".yaml", ".yml")
 BASE = "base"
 """A directory holding this folder is an environment layout (base/ + envs/NAME/)."""
 
+ENVIRONMENTS = "envs"
+"""The folder of a layout holding one overlay folder per environment."""
+
+DROP = "drop"
+"""The key of an overlay file naming the base's items an environment does not have."""
+
 MAX_FILE_BYTES = 16 * 1024 * 1024
 """Largest configuration file read: far above any CRM's settings (100k items ≈ 4 MB)."""
 
@@ -135,3 +141,33 @@ def read_bytes(file: FilePath) -> bytes:
 def is_layout(root: FilePath) -> bool:
     """Whether a directory is split into base/ and envs/NAME/ overlays."""
     return (root / BASE).is_dir()
+
+
+def overlay_of(path: FilePath) -> tuple[FilePath, str] | None:
+    """The layout and environment whose overlay a path is (envs/NAME/, or a file in it)."""
+    folder = path.absolute() if path.is_dir() else path.absolute().parent
+    if folder.parent.name != ENVIRONMENTS or not is_layout(folder.parent.parent):
+        return None
+    return folder.parent.parent, folder.name
+
+
+def refuse_overlay(path: FilePath) -> None:
+    """An overlay (envs/NAME/ of a layout, or a file in it) is not a configuration of its
+    own: read alone it is either "valid" for the wrong reason or fails on `drop:`."""
+    found = overlay_of(path)
+    if found is None:
+        return
+    root, environment = found
+    layout = os.path.relpath(root)
+    raise ConfigError(
+        [
+            Problem(
+                f"an overlay (environment {environment!r} of {layout}), "
+                "not a configuration of its own",
+                Location(str(path), 1, 1),
+                f"validate the configuration directory ({layout}) instead: "
+                f"'crmconf validate {layout}' checks the base with every overlay; "
+                f"plan, apply and drift take '{layout} --env {environment}'",
+            )
+        ]
+    )

@@ -23,11 +23,11 @@ import io
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import Composer
@@ -38,9 +38,9 @@ from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from crmconf.config.document import Safety, document_model
-from crmconf.config.files import read_bytes
+from crmconf.config.files import DROP, read_bytes
 from crmconf.config.loader import validate_file
-from crmconf.config.yaml_source import read_text
+from crmconf.config.yaml_source import parse, read_text
 from crmconf.errors import ConfigError, CrmconfError, Location, Problem
 from crmconf.kinds import ALL_KINDS, generation
 from crmconf.model.kind import Kind
@@ -63,20 +63,24 @@ class FormattedFile:
         return self.text.encode("utf-8") != self.original
 
 
-def format_file(path: Path) -> FormattedFile:
-    """Read one configuration file and compute its canonical text; never writes."""
+def format_file(path: Path, overlay: bool = False) -> FormattedFile:
+    """Read one configuration file (an environment's overlay file: `overlay`) and compute
+    its canonical text; never writes."""
     data = read_bytes(path)  # a regular file, up to the size limit: never a pipe that blocks
-    return FormattedFile(path, data, format_text(str(path), read_text(str(path), data)))
+    text = read_text(str(path), data)
+    return FormattedFile(path, data, format_text(str(path), text, overlay))
 
 
-def format_text(file: str, text: str) -> str:
+def format_text(file: str, text: str, overlay: bool = False) -> str:
     """The canonical form of one configuration file's text.
 
     Raises ConfigError when the file is invalid on its own (YAML or document model;
     rules across files are `crmconf validate`'s) or holds a comment ruamel.yaml cannot
     keep, and CrmconfError when the result would not mean the same (a bug).
     """
-    before = validate_file(file, text)
+    meaning = _overlay_meaning if overlay else _meaning
+    shape = _document_shape(overlay)
+    before = meaning(file, text)
     header, document, trailer = _outside_document(text)
     yaml = _yaml()
     try:
@@ -87,12 +91,12 @@ def format_text(file: str, text: str) -> str:
         root.fa.set_block_style()  # sections one per line, even from `{crmconf: 1, …}`
     notes = _Detacher().detach(root, header, trailer)
     origins: dict[int, list[int]] = {}
-    _arrange(root, _document_shape(), origins, _aliased(root))
+    _arrange(root, shape, origins, _aliased(root))
     _Reattacher(notes, origins).reattach(root)
     stream = io.StringIO()
     yaml.dump(root, stream)
     formatted = stream.getvalue()
-    _check_unchanged(file, before, text, formatted)
+    _check_unchanged(file, before, text, formatted, meaning)
     return formatted
 
 
@@ -197,19 +201,21 @@ class _Items:
 _Shape = _Mapping | _Items
 
 
-def _document_shape() -> _Mapping:
-    """`crmconf:`, the kinds' sections, then the document's other keys in model order."""
-    return _document_shape_of(generation())
+def _document_shape(overlay: bool = False) -> _Mapping:
+    """`crmconf:`, the kinds' sections, then the document's other keys in model order;
+    an overlay's `drop:` right after the sections it drops from."""
+    return _document_shape_of(generation(), overlay)
 
 
 @functools.cache
-def _document_shape_of(_generation: int) -> _Mapping:
+def _document_shape_of(_generation: int, overlay: bool) -> _Mapping:
     main, removed = _sections_shape(removed=False), _sections_shape(removed=True)
     others = [key for key in document_model().model_fields if key not in ("crmconf", *main.keys)]
     safety = _Mapping(tuple(Safety.model_fields))
+    drop: dict[str, _Shape] = {DROP: _sections_shape(removed=True)} if overlay else {}
     return _Mapping(
-        ("crmconf", *main.keys, *others),
-        {**main.values, "safety": safety, "removed": removed},
+        ("crmconf", *main.keys, *drop, *others),
+        {**main.values, "safety": safety, "removed": removed, **drop},
     )
 
 
@@ -602,7 +608,9 @@ def _hang(after: _After) -> None:
 # The guards: same document, same comments.
 
 
-def _check_unchanged(file: str, before: BaseModel, text: str, formatted: str) -> None:
+def _check_unchanged(
+    file: str, before: Any, text: str, formatted: str, meaning: Callable[[str, str], Any]
+) -> None:
     def refuse(what: str) -> CrmconfError:
         return CrmconfError(
             f"{file}: formatting would {what}; the file was left as it is "
@@ -610,10 +618,10 @@ def _check_unchanged(file: str, before: BaseModel, text: str, formatted: str) ->
         )
 
     try:
-        after = validate_file(file, formatted)
+        after = meaning(file, formatted)
     except ConfigError:
         raise refuse("make it invalid") from None
-    if _meaning(before) != _meaning(after):
+    if before != after:
         raise refuse("change what it configures")
     lost = _comments(text) - _comments(formatted)
     if lost:
@@ -636,10 +644,37 @@ def _lost(file: str, text: str, comment: str) -> Problem:
     )
 
 
-def _meaning(document: BaseModel) -> Any:
-    """The document as plain values, lists of unordered kinds sorted."""
-    plain = document.model_dump(mode="json")
+def _meaning(file: str, text: str) -> Any:
+    """What a configuration file configures: its validated document as plain values,
+    lists of unordered kinds sorted. Raises ConfigError when the file is invalid."""
+    plain = validate_file(file, text).model_dump(mode="json")
     _sort_lists(plain, _document_shape())
+    return plain
+
+
+def _overlay_meaning(file: str, text: str) -> Any:
+    """The same for an overlay file, which holds partial items and `drop:`: its values as
+    written, checked against the overlay's JSON Schema (the base decides the rest)."""
+    from crmconf.config.environments import overlay_validator
+
+    source = parse(file, text)
+    errors = sorted(
+        overlay_validator().iter_errors(source.value), key=lambda error: list(error.path)
+    )
+    if source.value is None or errors:
+        where = tuple(errors[0].absolute_path) if errors else ()
+        what = errors[0].message if errors else "the file is empty"
+        raise ConfigError(
+            [
+                Problem(
+                    f"not a valid overlay file: {what}",
+                    source.location(where) if errors else Location(file, 1, 1),
+                    "see schemas/crmconf-overlay.schema.json (crmconf schema --overlay)",
+                )
+            ]
+        )
+    plain = json.loads(json.dumps(source.value))
+    _sort_lists(plain, _document_shape(overlay=True))
     return plain
 
 

@@ -21,6 +21,7 @@ from crmconf.config.files import (
     configuration_files,
     confined,
     read_bytes,
+    refuse_overlay,
 )
 from crmconf.config.messages import explained, model_in
 from crmconf.config.rules import check_configuration
@@ -58,6 +59,7 @@ def load_files(
     root: FilePath, variables: Mapping[str, str], source: Source | None = None
 ) -> Configuration:
     """Load, validate and merge a configuration file, or a directory of them (no layout)."""
+    refuse_overlay(root)
     files = configuration_files(root)
     if root.is_dir():
         confined(files, root)

@@ -60,6 +60,9 @@ class State:
     items: Mapping[str, tuple[ExistingItem, ...]]
     users: frozenset[str] | None = None
     """Logins of the CRM's users, where the target knows them (to check group members)."""
+    user_names: Mapping[str, str] = field(default_factory=dict)
+    """Each user's name by the number members are written as, where users are known by
+    number (24SevenOffice), so a manual step can say who. Shown only: not fingerprinted."""
 
     def of(self, kind: Kind) -> tuple[ExistingItem, ...]:
         return self.items.get(kind.name, ())

@@ -108,7 +108,7 @@ def plan(
     existing_counts = {name: len(diff.existing) for name, diff in diffs.items()}
     changes = creates_updates + deletes
     if capabilities is not None:
-        changes = [_with_manual_step(change, capabilities) for change in changes]
+        changes = [_with_manual_step(change, capabilities, state.user_names) for change in changes]
     return Plan(
         tuple(changes),
         final_order,
@@ -126,12 +126,15 @@ _NEEDS = {action: Capability(action.value) for action in Action}
 """The capability a target needs to make each kind of change itself."""
 
 
-def _with_manual_step(change: Change, capabilities: ChangesByKind) -> Change:
+def _with_manual_step(
+    change: Change, capabilities: ChangesByKind, user_names: Mapping[str, str]
+) -> Change:
     can = capabilities.get(change.kind, frozenset())
     if _NEEDS[change.action] in can:
         return change
     kind = KINDS_BY_NAME[change.kind]
-    return replace(change, manual_step=manual_step(kind, change, Capability.MOVE in can))
+    step = manual_step(kind, change, Capability.MOVE in can, user_names)
+    return replace(change, manual_step=step)
 
 
 def _match(
@@ -393,11 +396,12 @@ def _check_references(config: Configuration, state: State, diffs: Mapping[str, _
 
 def _check_deletes(config: Configuration, state: State, diffs: Mapping[str, _KindDiff]) -> None:
     """No delete may leave customer data, or a setting kept in the CRM, pointing at nothing."""
+    protected: list[str] = []
     refusals: list[str] = []
     for diff in diffs.values():
         for item in diff.deleted:
             if item.protected:
-                refusals.append(
+                protected.append(
                     f"{diff.kind.singular} {item.name!r} ({diff.kind.name}) is protected; "
                     "to delete it, first apply it with 'protect: false', then remove it"
                 )
@@ -410,7 +414,7 @@ def _check_deletes(config: Configuration, state: State, diffs: Mapping[str, _Kin
                 refusals.append(
                     f"{diff.kind.singular} {item.name!r} ({diff.kind.name}) is used by "
                     f"{item.usage}; keep it, or say where its data goes:\n"
-                    + _removal_hint(diff.kind, item.name)
+                    + removal_hint(diff.kind, item.name)
                 )
     for kind in ALL_KINDS:
         if config.manages(kind):
@@ -428,15 +432,25 @@ def _check_deletes(config: Configuration, state: State, diffs: Mapping[str, _Kin
                         f"{gone.singular} {value!r} ({gone.name}) is named by "
                         f"{kind.singular} {item.name!r}, and {kind.name} is not managed here"
                     )
+    # A protected item may be unused: its refusal is about protection, not orphaned data.
+    reasons = []
+    if protected:
+        reasons.append(
+            "refusing to delete protected items:\n  - "
+            + "\n  - ".join(protected)
+            + "\nprotection is stored in the CRM: removing the entry from the file does not lift it"
+        )
     if refusals:
-        raise RefusedPlanError(
+        reasons.append(
             "refusing to delete what the CRM still uses:\n  - "
             + "\n  - ".join(refusals)
             + "\nno data is ever orphaned: keep these items, or declare where their data goes"
         )
+    if reasons:
+        raise RefusedPlanError("\n".join(reasons))
 
 
-def _removal_hint(kind: Kind, name: str) -> str:
+def removal_hint(kind: Kind, name: str) -> str:
     """The `removed:` entry a user can paste into the configuration."""
     indent = "      "
     lines = ["removed:"]

@@ -6,15 +6,18 @@ a step can be followed with the admin screen open beside it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from crmconf.model.kind import Kind
 from crmconf.planning.changes import Action, Change
 
 
-def _shown(kind: Kind, field: str, value: Any) -> str:
+def _shown(kind: Kind, field: str, value: Any, user_names: Mapping[str, str]) -> str:
     labels = kind.value_labels.get(field, {})
     if isinstance(value, list):
+        if field == kind.users_field:  # a number alone does not say who: "101 Kari Nordmann"
+            value = [_person(str(member), user_names) for member in value]
         return ", ".join(str(item) for item in value) or "–"
     if value is None or value == "":
         return "–"
@@ -25,20 +28,29 @@ def _shown(kind: Kind, field: str, value: Any) -> str:
     return f"{label} {unit}" if unit else str(label)
 
 
+def _person(member: str, user_names: Mapping[str, str]) -> str:
+    name = user_names.get(member)
+    return member if name is None or name == member else f"{member} {name}"
+
+
 def _label(kind: Kind, field: str) -> str:
     return kind.labels.get(field, field)
 
 
-def _entries(kind: Kind, values: dict[str, Any]) -> str:
+def _entries(kind: Kind, values: dict[str, Any], user_names: Mapping[str, str]) -> str:
     return "; ".join(
-        f"{_label(kind, field)}: {_shown(kind, field, value)}"
+        f"{_label(kind, field)}: {_shown(kind, field, value, user_names)}"
         for field, value in values.items()
         if field not in ("parent", "position")
     )
 
 
-def manual_step(kind: Kind, change: Change, data_moved: bool) -> str:
-    """The instructions for one change, for a person at the CRM's admin pages."""
+def manual_step(
+    kind: Kind, change: Change, data_moved: bool, user_names: Mapping[str, str] | None = None
+) -> str:
+    """The instructions for one change, for a person at the CRM's admin pages; members
+    known by number are shown with their name from `user_names`."""
+    people = user_names or {}
     where = kind.ui_path
     if kind.is_switch:
         assert change.after is not None
@@ -51,7 +63,7 @@ def manual_step(kind: Kind, change: Change, data_moved: bool) -> str:
         assert change.after is not None
         fields = {field: value for field, value in change.after.items() if field != "name"}
         values = {kind.key_field: change.name, **fields}
-        step = f"{where}: click Ny, enter {_entries(kind, values)}"
+        step = f"{where}: click Ny, enter {_entries(kind, values, people)}"
         if change.after.get("parent"):
             step += f" (right-click '{change.after['parent']}' and choose Ny grupp)"
         if "position" in change.after:
@@ -70,8 +82,8 @@ def manual_step(kind: Kind, change: Change, data_moved: bool) -> str:
                 parts.append(f"move it from position {old} to {new}")
             else:
                 parts.append(
-                    f"set {_label(kind, field)} from {_shown(kind, field, old)} "
-                    f"to {_shown(kind, field, new)}"
+                    f"set {_label(kind, field)} from {_shown(kind, field, old, people)} "
+                    f"to {_shown(kind, field, new, people)}"
                 )
         before_name = change.before["name"]
         return f"{where}: open '{before_name}', " + ", ".join(parts) + "; save."

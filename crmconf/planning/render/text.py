@@ -35,6 +35,17 @@ def shown(value: Any) -> str:
     return str(value)
 
 
+def needs_decision(change: Change) -> bool:
+    """A delete of an item data still uses, with no `removed:` entry saying where the data
+    goes: only drift reports hold one (plan refuses it), and apply would refuse it."""
+    return (
+        change.action is Action.DELETE
+        and change.migration is None
+        and change.usage is not None
+        and change.usage.total > 0
+    )
+
+
 def _details(change: Change) -> Iterator[str]:
     if change.action is Action.CREATE:
         assert change.after is not None
@@ -75,6 +86,8 @@ def render_text(plan: Plan, sections: Sequence[str] = ()) -> str:
             if change.is_rename and change.before is not None:
                 label = f"{shown(change.before['name'])} → {label} (renamed in place)"
             manual = "  (manual step)" if change.manual else ""
+            if needs_decision(change):
+                manual += "  (needs a removed: decision)"
             lines.append(f"  {_SYMBOL[change.action]} {label}{manual}")
             lines.extend(f"      {detail}" for detail in _details(change))
         lines.append("")

@@ -90,6 +90,11 @@ def _flatten(groups: Iterable[CrmGroup], parent: str | None) -> Iterator[Existin
         yield from _flatten(group.children, name)
 
 
+def user_names(users: Iterable[User]) -> dict[str, str]:
+    """Each user's name by contact id, the number group members are written as."""
+    return {str(user.contact_id): user.name for user in users if user.contact_id is not None}
+
+
 def member_ids(users: Iterable[User], tree: Iterable[CrmGroup]) -> frozenset[str]:
     """Who may be a group member: every user's contact id, and whoever already is one.
 

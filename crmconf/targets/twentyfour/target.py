@@ -271,6 +271,7 @@ def _state(kind_names: Iterable[str], fetched: Mapping[str, Any]) -> State:
     """The state of the kinds asked for; kinds the API cannot read get no entry."""
     items: dict[str, tuple[ExistingItem, ...]] = {}
     users = None
+    user_names: dict[str, str] = {}
     for name in kind_names:
         if name == CATEGORIES.name:
             items[name] = reading.category_items(fetched["categories"])
@@ -283,7 +284,8 @@ def _state(kind_names: Iterable[str], fetched: Mapping[str, Any]) -> State:
         elif name == GROUPS.name:
             items[name] = reading.group_items(fetched["groups"])
             users = reading.member_ids(fetched["users"], fetched["groups"])
-    return State(items, users)
+            user_names = reading.user_names(fetched["users"])
+    return State(items, users, user_names)
 
 
 def _category(change: Change) -> Category:
