@@ -580,3 +580,10 @@ def test_an_alias_a_tenant_does_not_map_is_a_located_error_naming_it(
     refused = cli("plan", "--all", "--project", bad_file)
     assert refused.exit_code == 1
     assert "cannot read the users file" in refused.stderr
+
+
+def test_plan_all_shows_each_tenants_pipeline_impact(cli: Cli, repository: Path) -> None:
+    result = cli("plan", "--all", "--project", repository / "crmconf.yaml")
+
+    acme = result.stdout.split("== acme →")[1].split("== broken")[0]
+    assert "Pipeline impact (weighted: open opportunities × stage probability):" in acme

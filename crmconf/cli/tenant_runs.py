@@ -445,12 +445,19 @@ def _section(tenant: Tenant) -> None:
 
 
 def _plan_report(outcome: Outcome[TenantPlan]) -> str:
+    """A tenant's plan as `plan` shows one: warnings, changes in colour, pipeline impact."""
+    from crmconf.cli.colour import plan_text as coloured
+    from crmconf.pipeline.render import render_impact_text
     from crmconf.planning.render.text import render_text
 
     if outcome.result is None:
         return _error_report(outcome.error) + _credentials_note(outcome.tenant)
     lines = [f"warning: {warning}\n" for warning in outcome.result.warnings]
-    return "".join(lines) + render_text(outcome.result.plan)
+    change = outcome.result.impact
+    sections = (
+        [render_impact_text(change)] if change is not None and change.touches_pipeline else []
+    )
+    return coloured("".join(lines) + render_text(outcome.result.plan, sections))
 
 
 def _apply_report(outcome: Outcome[None], plan: Plan) -> str:
