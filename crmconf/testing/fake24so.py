@@ -150,6 +150,7 @@ class FakeTwentyFour:
         self._calls: list[CallRecord] = []
         self._spans: list[tuple[float, float]] = []  # (received, answered), monotonic seconds
         self._in_flight = 0
+        self._gate: _ReadGate | None = None
         self.most_in_flight = 0
         """The most requests the fake was answering at one time: shows reads overlap."""
         self._httpd: _HttpServer | None = None
@@ -284,9 +285,25 @@ class FakeTwentyFour:
             )
         )
 
+    def hold_reads_until(self, in_flight: int, *, timeout: float = 5.0) -> None:
+        """Hold each read's answer until `in_flight` reads are waiting at once, or `timeout`.
+
+        For tests of concurrency: a client that sends its reads together passes
+        at once, whatever the machine's load; one that sends them one after
+        another waits `timeout` per read and `most_in_flight` shows it.
+        Applies to every read until clear_injections().
+        """
+        if in_flight < 1 or timeout <= 0:
+            raise ValueError("in_flight must be at least 1 and timeout positive")
+        with self._lock:
+            self._gate = _ReadGate(in_flight, timeout)
+
     def clear_injections(self) -> None:
         with self._lock:
             self._rules.clear()
+            gate, self._gate = self._gate, None
+        if gate is not None:
+            gate.open()
 
     # ---- call log ------------------------------------------------------------------------
 
@@ -381,6 +398,14 @@ class FakeTwentyFour:
         incoming = self._incoming(path, headers, body)
         reply, outcome = self._answer(incoming)
         self._record(incoming, reply, outcome)
+        with self._lock:
+            gate = self._gate
+        if (
+            gate is not None
+            and incoming.operation is not None
+            and incoming.operation.kind == "read"
+        ):
+            gate.wait(self._stopping)
         if incoming.operation is not None:
             # Latency is applied after the work is done and recorded, like a slow
             # network: a write whose answer times out has still happened.
@@ -484,6 +509,35 @@ class FakeTwentyFour:
         )
         with self._lock:
             self._calls.append(record)
+
+
+class _ReadGate:
+    """Reads wait here until `size` of them are waiting together (see hold_reads_until)."""
+
+    def __init__(self, size: int, timeout: float) -> None:
+        self._size = size
+        self._timeout = timeout
+        self._waiting = 0
+        self._lock = threading.Lock()
+        self._opened = threading.Event()
+
+    def wait(self, stopping: threading.Event) -> None:
+        self._arrive()
+        deadline = time.monotonic() + self._timeout
+        while not self._opened.is_set() and not stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._opened.wait(min(remaining, 0.05))
+
+    def open(self) -> None:
+        self._opened.set()
+
+    def _arrive(self) -> None:
+        with self._lock:
+            self._waiting += 1
+            if self._waiting >= self._size:
+                self._opened.set()
 
 
 class _Unauthenticated(Exception):
