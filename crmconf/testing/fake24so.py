@@ -38,8 +38,9 @@ import signal
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Final, Literal
@@ -92,7 +93,7 @@ class CallRecord:
 
 @dataclass
 class _Rule:
-    kind: Literal["latency", "drop", "http_error", "fault", "api_exception"]
+    kind: Literal["latency", "drop", "http_error", "fault", "api_exception", "trickle", "inflate"]
     operation: str | None
     remaining: int | None  # None: until cleared
     seconds: float = 0.0
@@ -101,6 +102,7 @@ class _Rule:
     code: str = "soap:Server"
     error_type: str = ""
     company_id: int | None = None
+    size: int = 0
 
     def matches(self, operation: str) -> bool:
         return self.remaining != 0 and self.operation in (None, operation)
@@ -116,6 +118,7 @@ class _Incoming:
     cookie: str | None
     session_valid: bool
     body: bytes
+    accept_encoding: str = ""
 
 
 @dataclass
@@ -125,6 +128,7 @@ class _Reply:
     content_type: str = "text/xml; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    trickle: float = 0.0  # seconds between the body's bytes; 0: all at once
 
 
 class FakeTwentyFour:
@@ -151,6 +155,8 @@ class FakeTwentyFour:
         self._spans: list[tuple[float, float]] = []  # (received, answered), monotonic seconds
         self._in_flight = 0
         self._gate: _ReadGate | None = None
+        self.gzip_answers = False
+        """Compress answers (Content-Encoding: gzip) when the request accepts it, as IIS can."""
         self.most_in_flight = 0
         """The most requests the fake was answering at one time: shows reads overlap."""
         self._httpd: _HttpServer | None = None
@@ -285,6 +291,26 @@ class FakeTwentyFour:
             )
         )
 
+    def trickle_answers(
+        self, seconds_per_byte: float, *, count: int | None = 1, operation: str | None = None
+    ) -> None:
+        """Send the next `count` matching answers one byte every `seconds_per_byte`.
+
+        Each byte arrives well within any per-read timeout: only a bound on the
+        whole request stops a client from waiting for ever.
+        """
+        self._add(_Rule("trickle", operation, count, seconds=seconds_per_byte))
+
+    def inflate_answers(
+        self, inflated_bytes: int, *, count: int | None = 1, operation: str | None = None
+    ) -> None:
+        """Pad the next `count` matching answers with whitespace to `inflated_bytes`, gzipped.
+
+        A few hundred kilobytes on the wire that decompress to `inflated_bytes`:
+        a client that holds the decoded answer in memory holds all of it.
+        """
+        self._add(_Rule("inflate", operation, count, size=inflated_bytes))
+
     def hold_reads_until(self, in_flight: int, *, timeout: float = 5.0) -> None:
         """Hold each read's answer until `in_flight` reads are waiting at once, or `timeout`.
 
@@ -407,11 +433,30 @@ class FakeTwentyFour:
         ):
             gate.wait(self._stopping)
         if incoming.operation is not None:
+            reply = self._encoded(incoming, reply)
             # Latency is applied after the work is done and recorded, like a slow
             # network: a write whose answer times out has still happened.
             rule = self._take("latency", incoming.operation.name)
             if rule is not None:
                 self._stopping.wait(rule.seconds)
+        return reply
+
+    def _encoded(self, incoming: _Incoming, reply: _Reply) -> _Reply:
+        """Apply gzip, inflation and trickling to an answer that has been recorded."""
+        assert incoming.operation is not None
+        name = incoming.operation.name
+        inflate = self._take("inflate", name)
+        trickle = self._take("trickle", name)
+        if inflate is not None:
+            body = _gzip_padded(reply.body, inflate.size)
+        elif self.gzip_answers and "gzip" in incoming.accept_encoding:
+            body = _gzip_padded(reply.body, 0)
+        else:
+            body = b""
+        if body:
+            reply = replace(reply, body=body, headers={**reply.headers, "Content-Encoding": "gzip"})
+        if trickle is not None:
+            reply = replace(reply, trickle=trickle.seconds)
         return reply
 
     def _incoming(self, path: str, headers: dict[str, str], body: bytes) -> _Incoming:
@@ -429,6 +474,7 @@ class FakeTwentyFour:
             cookie=cookie,
             session_valid=session_valid,
             body=body,
+            accept_encoding=headers.get("accept-encoding", "").lower(),
         )
 
     def _answer(self, incoming: _Incoming) -> tuple[_Reply, Outcome]:
@@ -546,6 +592,19 @@ class _Unauthenticated(Exception):
         self.fault = fault
 
 
+def _gzip_padded(body: bytes, size: int) -> bytes:
+    """`body` gzipped, followed by whitespace up to `size` bytes (XML allows it after the root)."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [compressor.compress(body)]
+    padding = max(0, size - len(body))
+    block = b" " * (1024 * 1024)
+    while padding > 0:
+        parts.append(compressor.compress(block[: min(padding, len(block))]))
+        padding -= len(block)
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
 def _text_reply(status: int, message: str) -> _Reply:
     return _Reply(status, message.encode(), "text/plain; charset=utf-8")
 
@@ -610,7 +669,15 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(reply.body)
+            if reply.trickle <= 0:
+                self.wfile.write(reply.body)
+                return
+            stopping = self.server.fake._stopping
+            for index in range(len(reply.body)):
+                self.wfile.write(reply.body[index : index + 1])
+                self.wfile.flush()
+                if stopping.wait(reply.trickle):
+                    return
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (e.g. its timeout fired during injected latency)
 

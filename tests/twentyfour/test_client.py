@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+import tracemalloc
 
 import pytest
 
@@ -406,3 +407,58 @@ def test_creating_write_that_timed_out_is_not_repeated(
     # It did arrive: retrying would have created "Slow" twice.
     assert [c.name for c in fake.data.categories.values()].count("Slow") == 1
     assert fake.count("SaveCategories") == 1
+
+
+# ---- what one answer may cost -----------------------------------------------------------------
+
+
+def test_gzip_answers_are_read(fake: FakeTwentyFour, client: TwentyFourClient) -> None:
+    fake.gzip_answers = True
+
+    assert len(client.categories()) == 3
+
+    assert fake.count("GetCategories") == 1
+
+
+def test_an_answer_inflating_past_the_limit_is_refused_without_holding_it(
+    fake: FakeTwentyFour, make_client: ClientFactory
+) -> None:
+    client = make_client(max_answer_bytes=1024 * 1024)
+    client.login()
+    # ~70 KB on the wire, 64 MiB inflated.
+    fake.inflate_answers(64 * 1024 * 1024, count=None, operation="GetCategories")
+    tracemalloc.start()
+    try:
+        with pytest.raises(TargetError, match="larger than 1 MB once decompressed") as caught:
+            client.categories()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert peak < 16 * 1024 * 1024
+    assert "retry" not in str(caught.value) and fake.count("GetCategories") == 1
+
+
+def test_an_answer_within_the_limit_may_inflate(
+    fake: FakeTwentyFour, make_client: ClientFactory
+) -> None:
+    client = make_client(max_answer_bytes=8 * 1024 * 1024)
+    client.login()
+    fake.inflate_answers(4 * 1024 * 1024, operation="GetCategories")
+
+    assert len(client.categories()) == 3
+
+
+def test_a_trickling_answer_is_bounded_by_the_timeout_as_a_whole(
+    fake: FakeTwentyFour, make_client: ClientFactory
+) -> None:
+    client = make_client(timeout=1.0, retries=0)
+    client.login()
+    # Each byte comes well within the 1 s per-read timeout; the answer would take minutes.
+    fake.trickle_answers(0.05, count=None, operation="GetStatuses")
+    started = time.monotonic()
+
+    with pytest.raises(TargetError, match=r"did not arrive completely within 1 s"):
+        client.statuses()
+
+    assert time.monotonic() - started < 3.0

@@ -72,6 +72,7 @@ from .transport import (
     AUTH,
     CLIENT,
     COMPANY,
+    DEFAULT_MAX_ANSWER_BYTES,
     ServiceSpec,
     SessionTransport,
     bind_service,
@@ -97,12 +98,15 @@ class TwentyFourClient:
         retries: int = 3,
         backoff: Backoff | None = None,
         verify: bool | str = True,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
     ) -> None:
         """`retries` is how many times a transient failure is retried (0 = never).
 
         `verify` is requests' TLS setting: True (default), or a CA bundle path.
+        `timeout` bounds each request as a whole, from sending to the answer's
+        last byte; `max_answer_bytes` bounds an answer's decompressed size.
         `sleep` and `rng` exist so tests can make backoff instant and deterministic.
         """
         if timeout <= 0:
@@ -121,7 +125,11 @@ class TwentyFourClient:
         self._stats = CallStats()
         self._http = new_http_session(verify)
         self._transport = SessionTransport(
-            self._http, timeout, session_id=lambda: self._session_id, on_request=self._count
+            self._http,
+            timeout,
+            session_id=lambda: self._session_id,
+            on_request=self._count,
+            max_answer_bytes=max_answer_bytes,
         )
         self._services: dict[str, ServiceProxy] = {}
 

@@ -19,6 +19,7 @@ from zeep.exceptions import Fault, TransportError, XMLParseError, XMLSyntaxError
 from crmconf.errors import TargetError
 
 from .models import ApiFailure
+from .transport import AnswerTooLarge, AnswerTooSlow
 
 _MAX_SERVER_TEXT = 240
 _WHITESPACE = re.compile(r"\s+")
@@ -61,6 +62,16 @@ def describe(exc: BaseException, *, where: str, secrets: Iterable[str]) -> str:
         return (
             f"{where}: TLS handshake or certificate verification failed; "
             "check the URL and the CA bundle (REQUESTS_CA_BUNDLE)"
+        )
+    if isinstance(exc, AnswerTooSlow):
+        return (
+            f"{where}: the answer did not arrive completely within {exc.seconds:g} s "
+            "(CRMCONF_24SO_TIMEOUT bounds each request from sending to the last byte)"
+        )
+    if isinstance(exc, AnswerTooLarge):
+        return (
+            f"{where}: the answer is larger than {exc.limit // (1024 * 1024)} MB once "
+            "decompressed; refused to protect memory"
         )
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return f"{where}: timed out while connecting"
