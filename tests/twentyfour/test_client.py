@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 import tracemalloc
@@ -15,6 +16,7 @@ from crmconf.targets.twentyfour import (
     TwentyFourApiError,
     TwentyFourClient,
 )
+from crmconf.targets.twentyfour.retry import RetryLog
 from crmconf.testing import FakeTwentyFour
 
 from .support import ClientFactory
@@ -462,3 +464,25 @@ def test_a_trickling_answer_is_bounded_by_the_timeout_as_a_whole(
         client.statuses()
 
     assert time.monotonic() - started < 3.0
+
+
+def test_retries_of_one_kind_are_said_once_then_summed_up(
+    fake: FakeTwentyFour, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    shared = RetryLog()
+    first, second = make_client(retry_log=shared), make_client(retry_log=shared)
+    first.login()
+    second.login()
+    caplog.set_level(logging.WARNING)
+
+    fake.inject_http_error(503, count=2, operation="GetStatuses")
+    assert first.statuses()
+    fake.inject_http_error(503, count=2, operation="GetStatuses")
+    assert second.statuses()
+    shared.report()
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "24SevenOffice GetStatuses: HTTP 503 without a SOAP answer; retrying (at most 3 times)",
+        "24SevenOffice: 2 request(s) retried, 4 retries in all; 2 succeeded on a retry, 0 gave up",
+    ]

@@ -67,7 +67,7 @@ from .models import (
     Identity,
     User,
 )
-from .retry import Backoff, Transience, classify, should_retry
+from .retry import Backoff, RetryLog, Transience, classify, should_retry
 from .transport import (
     AUTH,
     CLIENT,
@@ -99,6 +99,7 @@ class TwentyFourClient:
         backoff: Backoff | None = None,
         verify: bool | str = True,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        retry_log: RetryLog | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
     ) -> None:
@@ -107,6 +108,8 @@ class TwentyFourClient:
         `verify` is requests' TLS setting: True (default), or a CA bundle path.
         `timeout` bounds each request as a whole, from sending to the answer's
         last byte; `max_answer_bytes` bounds an answer's decompressed size.
+        `retry_log` collects the retries of several clients (a target's workers)
+        so each kind of failure is said once; by default the client has its own.
         `sleep` and `rng` exist so tests can make backoff instant and deterministic.
         """
         if timeout <= 0:
@@ -119,6 +122,7 @@ class TwentyFourClient:
         self._backoff = backoff or Backoff()
         self._sleep = sleep
         self._rng = rng
+        self._retry_log = retry_log or RetryLog()
         self._session_id: str | None = None
         # Every session id this client has held, so an echo of an old one is scrubbed too.
         self._past_session_ids: list[str] = []
@@ -377,7 +381,7 @@ class TwentyFourClient:
         attempt = 0
         while True:
             try:
-                return service[operation](**params)
+                result = service[operation](**params)
             except Fault:
                 raise
             except TransportError as exc:
@@ -386,12 +390,15 @@ class TwentyFourClient:
                 failure: Exception = exc
             except (requests.RequestException, ZeepError) as exc:
                 failure = exc
+            else:
+                if attempt:
+                    self._retry_log.recovered()
+                return result
             if attempt < self._retries and should_retry(failure, idempotent=idempotent):
                 delay = self._backoff.delay(attempt, self._rng)
                 attempt += 1
                 self._stats.retries += 1
-                log.warning(
-                    "%s; retry %d of %d in %.2fs",
+                self._retry_log.retrying(
                     describe(failure, where=where, secrets=self._secrets()),
                     attempt,
                     self._retries,

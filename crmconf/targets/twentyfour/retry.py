@@ -15,13 +15,17 @@ not be opened).
 from __future__ import annotations
 
 import enum
+import logging
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from zeep.exceptions import TransportError
+
+log = logging.getLogger(__name__)
 
 
 class Transience(enum.Enum):
@@ -75,3 +79,51 @@ def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
     if isinstance(reason, MaxRetryError):
         reason = reason.reason
     return isinstance(reason, NewConnectionError | ConnectTimeoutError)
+
+
+class RetryLog:
+    """What the clients of one target retried, said once per kind of failure and then summed up.
+
+    Six reads failing the same way in parallel would otherwise print a warning
+    per attempt per thread; a person needs one line per failing request (the
+    same operation failing the same way counts once) and the totals. Shared by
+    the target's worker clients, hence the lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._announced: set[str] = set()
+        self._requests = self._retries = self._recovered = 0
+
+    def retrying(self, description: str, retry_number: int, retries: int, delay: float) -> None:
+        """`description` (one line, secret-free) is retried; `retry_number` counts from 1."""
+        with self._lock:
+            self._retries += 1
+            if retry_number == 1:
+                self._requests += 1
+            first = description not in self._announced
+            self._announced.add(description)
+        if first:
+            log.warning("%s; retrying (at most %d times)", description, retries)
+        else:
+            log.debug("%s; retry %d of %d in %.2fs", description, retry_number, retries, delay)
+
+    def recovered(self) -> None:
+        with self._lock:
+            self._recovered += 1
+
+    def report(self) -> None:
+        """Log the totals since the last report, if anything was retried."""
+        with self._lock:
+            requests, retries, recovered = self._requests, self._retries, self._recovered
+            self._requests = self._retries = self._recovered = 0
+            self._announced.clear()
+        if requests:
+            log.warning(
+                "24SevenOffice: %d request(s) retried, %d retries in all; "
+                "%d succeeded on a retry, %d gave up",
+                requests,
+                retries,
+                recovered,
+                requests - recovered,
+            )

@@ -54,7 +54,7 @@ from .client import TwentyFourClient
 from .credentials import Credentials, credentials_from_env
 from .models import Category, Company, CompanyUpdate, Identity, User
 from .moves import Move, MoveFailed, MoveOutcome, company_updates, move_customers
-from .retry import Backoff
+from .retry import Backoff, RetryLog
 
 SCHEME: Final = "24so"
 ENV_TIMEOUT: Final = "CRMCONF_24SO_TIMEOUT"
@@ -121,7 +121,12 @@ class TwentyFourTarget(Target):
             raise ValueError("batch_size must be at least 1")
         self.url = url
         self._credentials = credentials
-        self._client_options: dict[str, Any] = {"timeout": timeout, "retries": retries}
+        self._retry_log = RetryLog()
+        self._client_options: dict[str, Any] = {
+            "timeout": timeout,
+            "retries": retries,
+            "retry_log": self._retry_log,
+        }
         if backoff is not None:
             self._client_options["backoff"] = backoff
         self._batch_size = batch_size
@@ -174,12 +179,15 @@ class TwentyFourTarget(Target):
         done, pending = wait(futures.values(), return_when=FIRST_EXCEPTION)
         for future in pending:
             future.cancel()
-        for future in futures.values():
-            error = future.exception() if future in done else None
-            if error is not None:
-                wait(pending)  # let the others end before their clients are reused
-                raise error
-        return {name: future.result() for name, future in futures.items()}
+        try:
+            for future in futures.values():
+                error = future.exception() if future in done else None
+                if error is not None:
+                    wait(pending)  # let the others end before their clients are reused
+                    raise error
+            return {name: future.result() for name, future in futures.items()}
+        finally:
+            self._retry_log.report()
 
     def _submit(self, call: Callable[[TwentyFourClient], T]) -> Future[T]:
         if self._pool is None:
@@ -190,7 +198,10 @@ class TwentyFourTarget(Target):
 
     def _run(self, call: Callable[[TwentyFourClient], T]) -> T:
         """One call on a worker's client (whose session is usually open already)."""
-        return self._submit(call).result()
+        try:
+            return self._submit(call).result()
+        finally:
+            self._retry_log.report()
 
     def _client(self) -> TwentyFourClient:
         client: TwentyFourClient | None = getattr(self._local, "client", None)
