@@ -34,7 +34,14 @@ from ._fake24so_xml import (
 
 Kind = Literal["auth", "read", "write"]
 Outcome = Literal[
-    "ok", "fault", "unauthenticated", "login_failed", "api_exception", "http_error", "dropped"
+    "ok",
+    "fault",
+    "unauthenticated",
+    "login_failed",
+    "api_exception",
+    "http_error",
+    "dropped",
+    "answer_lost",
 ]
 Element = etree._Element
 Scalar = str | int | bool | dt.datetime

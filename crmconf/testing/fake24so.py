@@ -45,6 +45,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Final, Literal
 
+from lxml import etree
+
 from ._fake24so_ops import (
     OPERATIONS,
     SERVICE_PATHS,
@@ -93,7 +95,9 @@ class CallRecord:
 
 @dataclass
 class _Rule:
-    kind: Literal["latency", "drop", "http_error", "fault", "api_exception", "trickle", "inflate"]
+    kind: Literal[
+        "latency", "drop", "lose", "http_error", "fault", "api_exception", "trickle", "inflate"
+    ]
     operation: str | None
     remaining: int | None  # None: until cleared
     seconds: float = 0.0
@@ -103,6 +107,7 @@ class _Rule:
     error_type: str = ""
     company_id: int | None = None
     size: int = 0
+    retry_after: str | None = None
 
     def matches(self, operation: str) -> bool:
         return self.remaining != 0 and self.operation in (None, operation)
@@ -243,12 +248,32 @@ class FakeTwentyFour:
         self._add(_Rule("latency", operation, count, seconds=seconds))
 
     def inject_http_error(
-        self, status: int = 503, *, count: int | None = 1, operation: str | None = None
+        self,
+        status: int = 503,
+        *,
+        count: int | None = 1,
+        operation: str | None = None,
+        retry_after: str | None = None,
     ) -> None:
-        """Answer the next `count` matching requests with a bare HTTP error (no SOAP body)."""
+        """Answer the next `count` matching requests with a bare HTTP error (no SOAP body).
+
+        `retry_after` is sent as the Retry-After header (seconds or an HTTP date).
+        The request is not processed, as a 503 or 429 promises.
+        """
         if not 400 <= status <= 599:
             raise ValueError("status must be an HTTP error status (4xx or 5xx)")
-        self._add(_Rule("http_error", operation, count, status=status))
+        self._add(_Rule("http_error", operation, count, status=status, retry_after=retry_after))
+
+    def lose_answers(
+        self, *, count: int | None = 1, operation: str | None = None, saving: int | None = None
+    ) -> None:
+        """Process the next `count` matching requests, then drop the connection unanswered.
+
+        The ambiguous failure a write can meet: the change happened, the client
+        cannot know. `saving` processes only the first `saving` items of the
+        request's list (a server that timed out part-way through a batch).
+        """
+        self._add(_Rule("lose", operation, count, size=-1 if saving is None else saving))
 
     def drop_connections(self, *, count: int | None = 1, operation: str | None = None) -> None:
         """Close the connection without answering the next `count` matching requests."""
@@ -490,7 +515,9 @@ class FakeTwentyFour:
             error = self._take("http_error", operation.name)
             if error is not None:
                 page = f"<html><body>HTTP {error.status}</body></html>"
-                return _Reply(error.status, page.encode(), "text/html; charset=utf-8"), "http_error"
+                headers = {} if error.retry_after is None else {"Retry-After": error.retry_after}
+                reply = _Reply(error.status, page.encode(), "text/html; charset=utf-8", headers)
+                return reply, "http_error"
         context = self._context(incoming.cookie if incoming.session_valid else None)
         try:
             return self._soap(incoming, context), context.outcome
@@ -524,8 +551,14 @@ class FakeTwentyFour:
         injected = self._take("fault", operation.name)
         if injected is not None:
             raise SoapFault(injected.message, injected.code)
+        lose = self._take("lose", operation.name)
+        if lose is not None and lose.size >= 0:
+            _keep_first_items(request, lose.size)
         with self._lock:  # one operation at a time: the data model is not thread-safe
             children = operation.handler(context, request)
+        if lose is not None:
+            context.outcome = "answer_lost"
+            return _Reply(0, b"", drop=True)
         return _Reply(200, response(operation.name, children), headers=context.response_headers)
 
     def _context(self, session_id: str | None) -> Context:
@@ -590,6 +623,14 @@ class _Unauthenticated(Exception):
     def __init__(self, fault: SoapFault) -> None:
         super().__init__(fault.message)
         self.fault = fault
+
+
+def _keep_first_items(request: etree._Element, count: int) -> None:
+    """Cut the request's list (its first element's children, e.g. each Category) to `count`."""
+    listing = next(iter(request), None)
+    if listing is not None:
+        for item in list(listing)[count:]:
+            listing.remove(item)
 
 
 def _gzip_padded(body: bytes, size: int) -> bytes:

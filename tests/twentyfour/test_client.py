@@ -6,6 +6,8 @@ import logging
 import socket
 import time
 import tracemalloc
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
@@ -486,3 +488,55 @@ def test_retries_of_one_kind_are_said_once_then_summed_up(
         "24SevenOffice GetStatuses: HTTP 503 without a SOAP answer; retrying (at most 3 times)",
         "24SevenOffice: 2 request(s) retried, 4 retries in all; 2 succeeded on a retry, 0 gave up",
     ]
+
+
+def test_retry_after_seconds_is_honoured(fake: FakeTwentyFour, make_client: ClientFactory) -> None:
+    delays: list[float] = []
+    client = make_client(sleep=delays.append)
+    client.login()
+    fake.inject_http_error(503, operation="GetStatuses", retry_after="7")
+
+    assert client.statuses()
+
+    assert delays == [7.0]
+
+
+def test_retry_after_as_an_http_date_is_honoured(
+    fake: FakeTwentyFour, make_client: ClientFactory
+) -> None:
+    delays: list[float] = []
+    client = make_client(sleep=delays.append)
+    client.login()
+    when = datetime.now(UTC) + timedelta(seconds=20)
+    fake.inject_http_error(429, operation="GetStatuses", retry_after=format_datetime(when, True))
+
+    assert client.statuses()
+
+    (delay,) = delays
+    assert 15.0 <= delay <= 20.0
+
+
+def test_a_retry_after_longer_than_crmconf_waits_ends_the_run(
+    fake: FakeTwentyFour, make_client: ClientFactory
+) -> None:
+    delays: list[float] = []
+    client = make_client(sleep=delays.append)
+    client.login()
+    fake.inject_http_error(503, operation="GetStatuses", retry_after="3600")
+
+    with pytest.raises(TargetError, match=r"asks to wait 3600 s.*run again later"):
+        client.statuses()
+
+    assert delays == [] and fake.count("GetStatuses") == 1
+
+
+def test_a_503_on_a_creating_write_is_retried(
+    fake: FakeTwentyFour, client: TwentyFourClient
+) -> None:
+    client.login()
+    fake.inject_http_error(503, count=2, operation="SaveCategories")
+
+    (saved,) = client.save_categories([Category(None, "Once", True, True)])
+
+    assert saved.id is not None and fake.count("SaveCategories") == 3
+    assert [c.name for c in fake.data.categories.values()].count("Once") == 1

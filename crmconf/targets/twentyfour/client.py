@@ -40,7 +40,7 @@ from zeep.proxy import ServiceProxy
 from crmconf.errors import TargetError
 
 from .credentials import Credentials, credentials_from_env
-from .failures import api_error, describe, scrub
+from .failures import WriteMayHaveLanded, api_error, describe, scrub
 from .mapping import (
     ASSIGNMENT_PROPERTIES,
     COMPANY_PROPERTIES,
@@ -67,12 +67,21 @@ from .models import (
     Identity,
     User,
 )
-from .retry import Backoff, RetryLog, Transience, classify, should_retry
+from .retry import (
+    MAX_RETRY_AFTER,
+    Backoff,
+    RetryLog,
+    Transience,
+    classify,
+    retry_after,
+    should_retry,
+)
 from .transport import (
     AUTH,
     CLIENT,
     COMPANY,
     DEFAULT_MAX_ANSWER_BYTES,
+    HttpStatusError,
     ServiceSpec,
     SessionTransport,
     bind_service,
@@ -395,7 +404,7 @@ class TwentyFourClient:
                     self._retry_log.recovered()
                 return result
             if attempt < self._retries and should_retry(failure, idempotent=idempotent):
-                delay = self._backoff.delay(attempt, self._rng)
+                delay = self._delay(failure, attempt, where)
                 attempt += 1
                 self._stats.retries += 1
                 self._retry_log.retrying(
@@ -407,6 +416,19 @@ class TwentyFourClient:
                 self._sleep(delay)
                 continue
             raise self._transport_error(failure, where, attempt, idempotent) from None
+
+    def _delay(self, failure: Exception, retries_done: int, where: str) -> float:
+        """The server's Retry-After if it sent one (and it is not too long), else the backoff."""
+        asked = retry_after(failure.retry_after) if isinstance(failure, HttpStatusError) else None
+        if asked is None:
+            return self._backoff.delay(retries_done, self._rng)
+        if asked > MAX_RETRY_AFTER:
+            raise TargetError(
+                f"{describe(failure, where=where, secrets=self._secrets())}; the service asks "
+                f"to wait {asked:.0f} s before trying again, longer than crmconf waits "
+                f"({MAX_RETRY_AFTER:.0f} s): run again later"
+            )
+        return asked
 
     def _service(self, spec: ServiceSpec) -> ServiceProxy:
         proxy = self._services.get(spec.binding)
@@ -442,9 +464,9 @@ class TwentyFourClient:
         message = describe(exc, where=where, secrets=self._secrets())
         if retries_done:
             message += f" (gave up after {retries_done + 1} attempts)"
-        elif not idempotent and classify(exc) is Transience.MAYBE_PROCESSED:
-            message += (
-                " (not retried: the change may have been applied; "
+        if not idempotent and classify(exc) is Transience.MAYBE_PROCESSED:
+            return WriteMayHaveLanded(
+                message + " (not retried: the change may have been applied; "
                 "run plan again to see the current state)"
             )
         return TargetError(message)

@@ -40,6 +40,15 @@ class TwentyFourApiError(TargetError):
         self.saved_ids = tuple(saved_ids)
 
 
+class WriteMayHaveLanded(TargetError):
+    """A write that is not safe to repeat failed in a way that leaves open whether it landed.
+
+    A timeout, a connection reset after sending, or a 5xx without a SOAP fault:
+    the caller must read back what the write would have changed before sending
+    any of it again.
+    """
+
+
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """One line, at most _MAX_SERVER_TEXT characters, with every secret replaced."""
     for secret in secrets:

@@ -1,25 +1,30 @@
 """When a failed request may be sent again, and how long to wait first.
 
 Only failures that say nothing about the request itself are retried:
-timeouts, broken connections and HTTP 5xx answers that carry no SOAP fault.
-A SOAP fault or a 4xx is the service's considered answer; repeating the
-request would get the same answer, so those are never retried.
+timeouts, broken connections and HTTP 5xx answers that carry no SOAP fault,
+and HTTP 429. A SOAP fault or another 4xx is the service's considered answer;
+repeating the request would get the same answer, so those are never retried.
 
 A request that creates something (SaveCategories with a new category) is not
 idempotent: if the connection broke after the server received it, a second
 send could create a duplicate. Such requests are retried only when the
-failure proves the request never reached the server (the connection could
-not be opened).
+failure proves the request was not processed: the connection could not be
+opened, or the server answered 503 (unavailable) or 429 (too many requests),
+which say it did not process the request. Those two may name a wait in
+Retry-After (seconds or an HTTP date); it is honoured up to MAX_RETRY_AFTER.
 """
 
 from __future__ import annotations
 
+import email.utils
 import enum
 import logging
 import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
@@ -27,10 +32,15 @@ from zeep.exceptions import TransportError
 
 log = logging.getLogger(__name__)
 
+MAX_RETRY_AFTER: Final = 60.0
+"""The longest Retry-After wait honoured; a longer one ends the run with "try later"."""
+_NOT_PROCESSED_STATUSES: Final = frozenset({429, 503})
+
 
 class Transience(enum.Enum):
     PERMANENT = "permanent"
     NOT_SENT = "not sent"  # the request provably never reached the server
+    NOT_PROCESSED = "not processed"  # the server said it did not process it (503, 429)
     MAYBE_PROCESSED = "maybe processed"  # it may have reached the server
 
 
@@ -61,6 +71,8 @@ def classify(exc: BaseException) -> Transience:
         return Transience.NOT_SENT if _never_connected(exc) else Transience.MAYBE_PROCESSED
     if isinstance(exc, requests.exceptions.Timeout):
         return Transience.MAYBE_PROCESSED
+    if isinstance(exc, TransportError) and exc.status_code in _NOT_PROCESSED_STATUSES:
+        return Transience.NOT_PROCESSED
     if isinstance(exc, TransportError) and 500 <= (exc.status_code or 0) <= 599:
         return Transience.MAYBE_PROCESSED
     return Transience.PERMANENT
@@ -68,9 +80,25 @@ def classify(exc: BaseException) -> Transience:
 
 def should_retry(exc: BaseException, *, idempotent: bool) -> bool:
     transience = classify(exc)
-    if transience is Transience.NOT_SENT:
+    if transience in (Transience.NOT_SENT, Transience.NOT_PROCESSED):
         return True
     return idempotent and transience is Transience.MAYBE_PROCESSED
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds a Retry-After header asks for (delay-seconds or an HTTP date); None if absent."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None  # unreadable: the backoff decides
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:

@@ -17,12 +17,14 @@ one round trip.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
+from functools import partial
 from typing import Any, Final, TypeVar
 
 from crmconf.errors import PlanError, TargetError
@@ -52,6 +54,7 @@ from crmconf.targets.visibility import Unreadable
 from . import reading
 from .client import TwentyFourClient
 from .credentials import Credentials, credentials_from_env
+from .failures import WriteMayHaveLanded
 from .models import Category, Company, CompanyUpdate, Identity, User
 from .moves import Move, MoveFailed, MoveOutcome, company_updates, move_customers
 from .retry import Backoff, RetryLog
@@ -100,7 +103,12 @@ _FETCH: Final[dict[str, Callable[[TwentyFourClient], Any]]] = {
 _MOVABLE: Final = frozenset({INDUSTRIES.name, STATUS_TYPES.name})
 _GUID: Final = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 
+# After a SaveCategories whose answer was lost, read back and send the rest at most this
+# often; every request is bounded by the timeout, so the whole is bounded in time too.
+_RECONCILE_ROUNDS: Final = 3
+
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class TwentyFourTarget(Target):
@@ -248,7 +256,7 @@ class TwentyFourTarget(Target):
         done: list[str] = []
         if categories:
             try:
-                self._run(lambda client: client.save_categories(categories))
+                self._save_categories(categories)
             except TargetError as error:
                 raise TargetError(
                     f"apply failed at its first write (run plan to see if it saved any): {error}"
@@ -261,6 +269,38 @@ class TwentyFourTarget(Target):
                 move_customers(updates, outcome, self._save_companies, self._batch_size)
             except MoveFailed as error:
                 raise TargetError(_partial(done + outcome.done(), outcome, error)) from None
+
+    def _save_categories(self, categories: Sequence[Category]) -> None:
+        """One SaveCategories; if its answer is lost, find out what landed and send only the rest.
+
+        A lost answer to a request that creates categories leaves open whether
+        they exist: sending it again could create each twice. So the categories
+        are read back, what matches the request counts as done, and only the
+        rest is sent (as updates where the category now exists). Bounded by
+        _RECONCILE_ROUNDS; each round is logged, so the run's output says what
+        was reconciled.
+        """
+        pending = list(categories)
+        for round_number in range(_RECONCILE_ROUNDS + 1):
+            try:
+                self._run(partial(TwentyFourClient.save_categories, categories=pending))
+                return
+            except WriteMayHaveLanded as lost:
+                if round_number == _RECONCILE_ROUNDS:
+                    raise TargetError(
+                        f"{lost} — gave up after reading back and sending the rest "
+                        f"{_RECONCILE_ROUNDS} times; still not confirmed: {_names(pending)}"
+                    ) from None
+                current = self._run(TwentyFourClient.categories)
+                landed, pending = _reconciled(pending, current)
+                log.warning(
+                    "24SevenOffice SaveCategories: the answer was lost; read the categories "
+                    "back: %s; %s",
+                    f"already saved: {_names(landed)}" if landed else "none had been saved",
+                    f"sending the rest: {_names(pending)}" if pending else "nothing left to send",
+                )
+                if not pending:
+                    return
 
     def _save_companies(self, batch: list[CompanyUpdate]) -> object:
         return self._run(lambda client: client.save_companies(batch, batch_size=len(batch)))
@@ -336,6 +376,44 @@ def _category(change: Change) -> Category:
     if category_id is not None and not isinstance(category_id, int):
         raise PlanError(f"category '{change.name}' has no 24SevenOffice id; plan again")
     return Category(category_id, change.name, company, contact)
+
+
+def _reconciled(
+    sent: Sequence[Category], current: Sequence[Category]
+) -> tuple[list[Category], list[Category]]:
+    """Split `sent` into what `current` (read back) shows as saved, and what is still to send.
+
+    A create landed when a category of that name exists; an update when the
+    category with that id has the name and flags sent. A create that landed
+    with other flags stays to send, as an update of the category it created.
+    """
+    by_key = {identity(c.name): c for c in current if c.id is not None}
+    by_id = {c.id: c for c in current if c.id is not None}
+    landed: list[Category] = []
+    rest: list[Category] = []
+    for category in sent:
+        found = by_id.get(category.id) if category.id is not None else None
+        if category.id is None:
+            found = by_key.get(identity(category.name))
+        if found is None:
+            rest.append(category)
+        elif _same(found, category):
+            landed.append(category)
+        else:
+            rest.append(replace(category, id=found.id))
+    return landed, rest
+
+
+def _same(saved: Category, sent: Category) -> bool:
+    return (
+        identity(saved.name) == identity(sent.name)
+        and saved.show_company == sent.show_company
+        and saved.show_contact == sent.show_contact
+    )
+
+
+def _names(categories: Iterable[Category]) -> str:
+    return ", ".join(f"'{category.name}'" for category in categories)
 
 
 def _is_move(change: Change) -> bool:

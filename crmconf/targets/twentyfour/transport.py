@@ -34,6 +34,16 @@ DEFAULT_MAX_ANSWER_BYTES: Final = 256 * 1024 * 1024
 _READ_SIZE: Final = 256 * 1024
 
 
+class HttpStatusError(TransportError):
+    """An HTTP error answer without a SOAP body, with its Retry-After header if it had one."""
+
+    def __init__(self, status: int, retry_after: str | None) -> None:
+        super().__init__(  # type: ignore[no-untyped-call]
+            f"HTTP {status}", status_code=status
+        )
+        self.retry_after = retry_after
+
+
 class AnswerTooSlow(requests.exceptions.ReadTimeout):
     """The answer did not arrive completely within the request's total time."""
 
@@ -121,9 +131,7 @@ class SessionTransport(Transport):
             # A redirect or a proxy's/load balancer's error page, not the service's
             # SOAP answer: report the bare status (5xx may then be retried). zeep would
             # try to parse the page and, were it XHTML, call it a SOAP fault.
-            raise TransportError(  # type: ignore[no-untyped-call]
-                f"HTTP {response.status_code}", status_code=response.status_code
-            )
+            raise HttpStatusError(response.status_code, response.headers.get("Retry-After"))
         return response
 
     def _bounded_body(self, response: requests.Response, deadline: float) -> bytes:
