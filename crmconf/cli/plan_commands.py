@@ -32,6 +32,7 @@ from crmconf.cli.tenant_runs import (
     require_path,
     tenant_options,
 )
+from crmconf.targets.account import account_heading
 
 
 @click.command(name="plan")
@@ -110,6 +111,7 @@ def plan_command(
         result = plan(config, crm)
         pipeline_change = impact(result, crm)  # None where the target hides its opportunities
         url = crm.url
+        account = account_heading(crm)
     if output_format == "json":
         from crmconf.pipeline.render import impact_document
         from crmconf.planning.render.json import render_json
@@ -127,6 +129,8 @@ def plan_command(
         sections = []
         if pipeline_change is not None and pipeline_change.touches_pipeline:
             sections.append(render_impact_text(pipeline_change))
+        if account is not None:
+            click.echo(account)
         click.echo(render_text(result, sections), nl=False)
     check_safety(result, config.limits, allow_mass_change, max_deletes, max_change_fraction)
     if out is not None:
@@ -220,6 +224,9 @@ def apply(
         if config is not None:
             result = plan(config, crm)
         assert result is not None
+        account = account_heading(crm)
+        if account is not None:
+            click.echo(account)
         click.echo(render_text(result), nl=False)
         by_hand = len(result.manual_steps) + len(result.checks)
         if require_complete and by_hand:

@@ -141,6 +141,25 @@ def _set_identity_by_id(ctx: Context, request: Element) -> list[Element]:
     return [el("SetIdentityByIdResult", identity is not None)]
 
 
+def _get_client_information(ctx: Context, request: Element) -> list[Element]:
+    """The session's client, with the Client type's required fields in the vendor's order."""
+    current = _current_session(ctx).identity_id
+    identity = next((i for i in ctx.data.identities if i.id == current), None)
+    return [
+        el(
+            "GetClientInformationResult",
+            None,
+            el("IsUsingFactoring", False),
+            el("Name", identity.client_name if identity else ctx.account.username),
+            el("ReminderDays", 14),
+            el("ReminderDays2", 14),
+            el("ReminderDays3", 14),
+            el("UserId", 1),
+            el("OrganizationNumber", identity.organization_number if identity else ""),
+        )
+    ]
+
+
 def _identity(identity: FakeIdentity, *, current: bool, user_name: str) -> Element:
     return el(
         "Identity",
@@ -445,6 +464,7 @@ OPERATIONS: Final[dict[str, Operation]] = {
         Operation("GetCompanies", "company", "read", True, _get_companies),
         Operation("SaveCompanies", "company", "write", True, _save_companies),
         Operation("GetUsers", "client", "read", True, _get_users),
+        Operation("GetClientInformation", "client", "read", True, _get_client_information),
     )
 }
 

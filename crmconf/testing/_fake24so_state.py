@@ -69,6 +69,7 @@ class FakeIdentity:
     client_id: int
     client_name: str
     is_default: bool = False
+    organization_number: str = ""
 
 
 @dataclass
@@ -114,8 +115,15 @@ class FakeData:
                 FakeUser(103, "Ingrid Berg", "3f2b1c4d-0000-4000-8000-000000000103", None),
             ],
             identities=[
-                FakeIdentity("11111111-2222-4333-8444-555555555555", 1001, "Demo AS", True),
-                FakeIdentity("11111111-2222-4333-8444-666666666666", 1002, "Demo Sandbox AS"),
+                FakeIdentity(
+                    "11111111-2222-4333-8444-555555555555", 1001, "Demo AS", True, "912345678"
+                ),
+                FakeIdentity(
+                    "11111111-2222-4333-8444-666666666666",
+                    1002,
+                    "Demo Sandbox AS",
+                    organization_number="987654321",
+                ),
             ],
         )
         data.groups = [

@@ -14,6 +14,7 @@ import pytest
 from crmconf.errors import TargetError
 from crmconf.targets.twentyfour import (
     Category,
+    ClientInformation,
     CompanyUpdate,
     TwentyFourApiError,
     TwentyFourClient,
@@ -540,3 +541,11 @@ def test_a_503_on_a_creating_write_is_retried(
 
     assert saved.id is not None and fake.count("SaveCategories") == 3
     assert [c.name for c in fake.data.categories.values()].count("Once") == 1
+
+
+def test_client_information_names_the_identity_in_use(client: TwentyFourClient) -> None:
+    assert client.client_information() == ClientInformation("Demo AS", "912345678")
+
+    client.set_identity("11111111-2222-4333-8444-666666666666")
+
+    assert client.client_information() == ClientInformation("Demo Sandbox AS", "987654321")

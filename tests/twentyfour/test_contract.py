@@ -53,6 +53,7 @@ ALL_OPERATIONS = {
     "GetCompanies",
     "SaveCompanies",
     "GetUsers",
+    "GetClientInformation",
 }
 
 
@@ -81,6 +82,7 @@ def exchanges() -> Iterator[list[CallRecord]]:
         client.statuses()
         client.crm_groups()
         client.users()
+        client.client_information()
         list(client.company_pages(page_size=4))
         client.save_companies(
             [CompanyUpdate(10001, industry_id=3, status=2), CompanyUpdate(10002, status=1)]

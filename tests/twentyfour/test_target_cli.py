@@ -186,7 +186,8 @@ def test_plan_and_validate_never_write_and_read_only_what_they_need(
 
     crm.reset_calls()
     assert cli("plan", categories, "--target", "24so://").exit_code == 0
-    assert set(crm.operations()) == {"Login", "GetCategories"}
+    # GetClientInformation: the client named at the top of the plan.
+    assert set(crm.operations()) == {"Login", "GetCategories", "GetClientInformation"}
 
     crm.reset_calls()
     only_stages = cli("plan", stages, "--target", "24so://", "--detailed-exitcode")

@@ -47,6 +47,7 @@ from .mapping import (
     api_failures,
     category_from,
     category_to,
+    client_information_from,
     company_from,
     company_update_to,
     group_from,
@@ -61,6 +62,7 @@ from .models import (
     ApiFailure,
     CallStats,
     Category,
+    ClientInformation,
     Company,
     CompanyUpdate,
     CrmGroup,
@@ -219,6 +221,10 @@ class TwentyFourClient:
     def identities(self) -> list[Identity]:
         result = self._call(AUTH, "GetIdentities")
         return [identity_from(v) for v in items(result, "Identity")]
+
+    def client_information(self) -> ClientInformation:
+        """The name and organisation number of the client the session acts for."""
+        return client_information_from(self._call(CLIENT, "GetClientInformation"))
 
     def set_identity(self, identity_id: str) -> None:
         """Switch the session to another client (company account) the user has access to."""

@@ -17,6 +17,7 @@ from crmconf.errors import TargetError
 from .models import (
     ApiFailure,
     Category,
+    ClientInformation,
     Company,
     CompanyUpdate,
     CrmGroup,
@@ -113,6 +114,12 @@ def user_from(value: Any) -> User:
         name=str(value.Name or ""),
         employee_id=opt_int(value.EmployeeId),
     )
+
+
+def client_information_from(value: Any) -> ClientInformation:
+    if value is None:
+        return ClientInformation(None, None)
+    return ClientInformation(opt_str(value.Name), opt_str(value.OrganizationNumber))
 
 
 def identity_from(value: Any) -> Identity:

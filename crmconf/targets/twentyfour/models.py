@@ -60,6 +60,14 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class ClientInformation:
+    """The client (company account) a session acts for, as GetClientInformation names it."""
+
+    name: str | None
+    organization_number: str | None
+
+
+@dataclass(frozen=True)
 class Company:
     id: int
     name: str | None

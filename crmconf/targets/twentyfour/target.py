@@ -55,8 +55,9 @@ from . import reading
 from .client import TwentyFourClient
 from .credentials import Credentials, credentials_from_env
 from .failures import WriteMayHaveLanded
-from .models import Category, Company, CompanyUpdate, Identity, User
+from .models import Category, ClientInformation, Company, CompanyUpdate, Identity, User
 from .moves import Move, MoveFailed, MoveOutcome, company_updates, move_customers
+from .pinning import Pin, check, heading, pin_from
 from .retry import Backoff, RetryLog
 
 SCHEME: Final = "24so"
@@ -123,11 +124,17 @@ class TwentyFourTarget(Target):
         retries: int = 3,
         backoff: Backoff | None = None,
         batch_size: int = 100,
+        pin: Pin | None = None,
     ) -> None:
-        """`batch_size`: companies per SaveCompanies request when moving customers."""
+        """`batch_size`: companies per SaveCompanies request when moving customers.
+
+        `pin`: the client the configuration belongs to; apply refuses any other.
+        """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.url = url
+        self._pin = pin or Pin()
+        self._client_information: ClientInformation | None = None
         self._credentials = credentials
         self._retry_log = RetryLog()
         self._client_options: dict[str, Any] = {
@@ -147,7 +154,9 @@ class TwentyFourTarget(Target):
     def open(cls, url: str, environ: Mapping[str, str] | None = None) -> TwentyFourTarget:
         """The target a `24so://[identity-id]` URL names, with credentials from `environ`."""
         environ = os.environ if environ is None else environ
+        url, _, query = url.partition("?")
         identity_id = _identity_from(url)
+        pin = pin_from(query, environ)
         credentials = credentials_from_env(environ)
         if identity_id:
             credentials = replace(credentials, identity_id=identity_id)
@@ -156,6 +165,7 @@ class TwentyFourTarget(Target):
             credentials,
             timeout=_setting(environ, ENV_TIMEOUT, 30.0, whole=False),
             retries=int(_setting(environ, ENV_RETRIES, 3, whole=True)),
+            pin=pin,
         )
 
     def close(self) -> None:
@@ -226,9 +236,35 @@ class TwentyFourTarget(Target):
         """The users group members are written as (by contact id)."""
         return self._run(TwentyFourClient.users)
 
+    def client_information(self) -> ClientInformation:
+        """The client this target's sessions act for: read once per target (one run)."""
+        if self._client_information is None:
+            self._client_information = self._run(TwentyFourClient.client_information)
+        return self._client_information
+
+    def account_heading(self) -> str:
+        """`24so:// → Acme AS (org 912345678)`, shown at the top of every plan.
+
+        A run that has not needed the API (nothing it manages is readable) and
+        has no pin to check says so instead of logging in just for this line.
+        """
+        with self._lock:
+            contacted = bool(self._clients)
+        if not contacted and not self._pin:
+            return f"{self.url} → not contacted: nothing this plan compares is in the API"
+        return heading(self.url, self.client_information(), self._pin)
+
     def identities(self) -> list[Identity]:
         """The clients (company accounts) the login may act for: the URL's identity ids."""
         return self._run(TwentyFourClient.identities)
+
+    def identities_with_clients(self) -> list[tuple[Identity, ClientInformation]]:
+        """Each identity with its client's name and organisation number (two requests each).
+
+        GetIdentities does not carry organisation numbers, so the session
+        switches to each identity in turn and back to the one it started on.
+        """
+        return self._run(_identities_with_clients)
 
     # Writing
 
@@ -243,6 +279,7 @@ class TwentyFourTarget(Target):
         pending_moves = [change for change in plan.manual_steps if _is_move(change)]
         if not categories and not pending_moves:
             return
+        check(self.url, self.client_information(), self._pin)
         kinds_read = [KINDS_BY_NAME[name] for name in plan.kinds_read]
         names = {kind.name for kind in kinds_read} | {change.kind for change in pending_moves}
         fetched = self._fetch(_reads_for(names))
@@ -304,6 +341,22 @@ class TwentyFourTarget(Target):
 
     def _save_companies(self, batch: list[CompanyUpdate]) -> object:
         return self._run(lambda client: client.save_companies(batch, batch_size=len(batch)))
+
+
+def _identities_with_clients(
+    client: TwentyFourClient,
+) -> list[tuple[Identity, ClientInformation]]:
+    identities = client.identities()
+    listed = []
+    try:
+        for identity in identities:
+            client.set_identity(identity.id)
+            listed.append((identity, client.client_information()))
+    finally:
+        current = next((i for i in identities if i.is_current), None)
+        if current is not None and listed:
+            client.set_identity(current.id)
+    return listed
 
 
 def _identity_from(url: str) -> str:
