@@ -32,7 +32,7 @@ from crmconf.cli.tenant_runs import (
     require_path,
     tenant_options,
 )
-from crmconf.targets.account import account_heading
+from crmconf.targets.account import account_heading, api_requests, requests_summary
 
 
 @click.command(name="plan")
@@ -112,12 +112,18 @@ def plan_command(
         pipeline_change = impact(result, crm)  # None where the target hides its opportunities
         url = crm.url
         account = account_heading(crm)
+        requests_line, requests_made = requests_summary(crm), api_requests(crm)
     if output_format == "json":
         from crmconf.pipeline.render import impact_document
         from crmconf.planning.render.json import render_json
 
         extra = impact_document(pipeline_change) if pipeline_change is not None else None
-        click.echo(render_json(result, extra), nl=False)
+        about_target = {
+            key: value
+            for key, value in (("account", account), ("api_requests", requests_made))
+            if value is not None
+        }
+        click.echo(render_json(result, extra, about_target), nl=False)
     elif output_format == "markdown":
         from crmconf.planning.render.markdown import render_markdown
 
@@ -132,6 +138,8 @@ def plan_command(
         if account is not None:
             click.echo(account)
         click.echo(render_text(result, sections), nl=False)
+        if requests_line is not None:
+            click.echo(requests_line, err=True)
     check_safety(result, config.limits, allow_mass_change, max_deletes, max_change_fraction)
     if out is not None:
         from crmconf.planning.saved import dump_saved
@@ -238,7 +246,12 @@ def apply(
             return
         check_safety(result, limits, allow_mass_change, max_deletes, max_change_fraction)
         confirm_or_refuse(f"Apply these changes to {crm.url}?", yes)
-        apply_plan(result, crm)
+        try:
+            apply_plan(result, crm)
+        finally:
+            requests_line = requests_summary(crm)
+            if requests_line is not None:
+                click.echo(requests_line, err=True)
     if result.automatic:
         click.echo(f"Applied. {summary_line(Plan(result.automatic)).removeprefix('Plan: ')}")
     else:

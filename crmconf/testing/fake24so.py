@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import heapq
 import logging
 import re
@@ -160,6 +161,9 @@ class FakeTwentyFour:
         self._spans: list[tuple[float, float]] = []  # (received, answered), monotonic seconds
         self._in_flight = 0
         self._gate: _ReadGate | None = None
+        self.request_limit: int | None = None
+        """Requests allowed (all operations, logins too) before the quarantine fault answers."""
+        self._requests_counted = 0
         self.gzip_answers = False
         """Compress answers (Content-Encoding: gzip) when the request accepts it, as IIS can."""
         self.most_in_flight = 0
@@ -509,6 +513,9 @@ class FakeTwentyFour:
             # SOAP 1.1 travels as text/xml; anything else is refused at the HTTP level.
             return _text_reply(415, "Unsupported Media Type"), "http_error"
         operation = incoming.operation
+        quarantine = self._over_limit()
+        if quarantine is not None:
+            return _Reply(500, fault(quarantine)), "fault"
         if operation is not None:
             if self._take("drop", operation.name):
                 return _Reply(0, b"", drop=True), "dropped"
@@ -525,6 +532,22 @@ class FakeTwentyFour:
             return _Reply(500, fault(exc.fault)), "unauthenticated"
         except SoapFault as exc:
             return _Reply(500, fault(exc)), "fault"
+
+    def _over_limit(self) -> SoapFault | None:
+        """The vendor's quarantine fault once `request_limit` requests have been answered."""
+        with self._lock:
+            self._requests_counted += 1
+            excess = (
+                0 if self.request_limit is None else self._requests_counted - self.request_limit
+            )
+        if excess <= 0:
+            return None
+        ends = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        ends += dt.timedelta(hours=1)
+        return SoapFault(
+            f"Limit exceeded by {excess}. Request is blocked. "
+            f"Quarantine ends at {ends:%d.%m.%Y %H:%M:%S}"
+        )
 
     def _soap(self, incoming: _Incoming, context: Context) -> _Reply:
         operation = incoming.operation

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -39,6 +40,7 @@ from zeep.proxy import ServiceProxy
 
 from crmconf.errors import TargetError
 
+from .budget import Quarantined, RequestBudget
 from .credentials import Credentials, credentials_from_env
 from .failures import WriteMayHaveLanded, api_error, describe, scrub
 from .mapping import (
@@ -93,6 +95,9 @@ from .transport import (
 log = logging.getLogger(__name__)
 
 _LOOPBACK: Final = frozenset({"127.0.0.1", "::1", "localhost"})
+# The vendor's answer once its hourly limit is exceeded: "Limit exceeded by 1. Request is
+# blocked. Quarantine ends at <time>". Every further request extends nothing but is wasted.
+_QUARANTINE: Final = re.compile(r"request is blocked|quarantine ends", re.IGNORECASE)
 # HTTP answers that, like a fault, may mean "your session is not valid".
 _AUTH_STATUSES: Final = frozenset({401, 403})
 
@@ -111,6 +116,7 @@ class TwentyFourClient:
         verify: bool | str = True,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         retry_log: RetryLog | None = None,
+        budget: RequestBudget | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
     ) -> None:
@@ -121,6 +127,7 @@ class TwentyFourClient:
         last byte; `max_answer_bytes` bounds an answer's decompressed size.
         `retry_log` collects the retries of several clients (a target's workers)
         so each kind of failure is said once; by default the client has its own.
+        `budget`, if given, is taken from before every request (see budget.py).
         `sleep` and `rng` exist so tests can make backoff instant and deterministic.
         """
         if timeout <= 0:
@@ -134,6 +141,7 @@ class TwentyFourClient:
         self._sleep = sleep
         self._rng = rng
         self._retry_log = retry_log or RetryLog()
+        self._budget = budget
         self._session_id: str | None = None
         # Every session id this client has held, so an echo of an old one is scrubbed too.
         self._past_session_ids: list[str] = []
@@ -397,7 +405,9 @@ class TwentyFourClient:
         while True:
             try:
                 result = service[operation](**params)
-            except Fault:
+            except Fault as exc:
+                if _QUARANTINE.search(str(exc.message or "")):
+                    raise self._quarantined(exc) from None
                 raise
             except TransportError as exc:
                 if exc.status_code in _AUTH_STATUSES:
@@ -443,7 +453,18 @@ class TwentyFourClient:
             self._services[spec.binding] = proxy
         return proxy
 
+    def _quarantined(self, fault: Fault) -> Quarantined:
+        announced = scrub(str(fault.message or ""), self._secrets())
+        if self._budget is not None:
+            return self._budget.quarantine(announced)
+        return Quarantined(
+            f"24SevenOffice blocks this machine's requests: {announced}. "
+            "Nothing more was sent; run again after the quarantine ends"
+        )
+
     def _count(self, operation: str) -> None:
+        if self._budget is not None:
+            self._budget.take()  # may wait for room, or raise OverBudget / Quarantined
         self._stats.requests[operation] = self._stats.requests.get(operation, 0) + 1
         log.debug("24SevenOffice request: %s", operation)
 

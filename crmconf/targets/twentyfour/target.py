@@ -52,6 +52,7 @@ from crmconf.targets.base import Capabilities, Target
 from crmconf.targets.visibility import Unreadable
 
 from . import reading
+from .budget import RequestBudget
 from .client import TwentyFourClient
 from .credentials import Credentials, credentials_from_env
 from .failures import WriteMayHaveLanded
@@ -125,10 +126,12 @@ class TwentyFourTarget(Target):
         backoff: Backoff | None = None,
         batch_size: int = 100,
         pin: Pin | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         """`batch_size`: companies per SaveCompanies request when moving customers.
 
         `pin`: the client the configuration belongs to; apply refuses any other.
+        `budget`: the machine's hourly request budget every request takes from.
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -137,16 +140,19 @@ class TwentyFourTarget(Target):
         self._client_information: ClientInformation | None = None
         self._credentials = credentials
         self._retry_log = RetryLog()
+        self._budget = budget
         self._client_options: dict[str, Any] = {
             "timeout": timeout,
             "retries": retries,
             "retry_log": self._retry_log,
+            "budget": budget,
         }
         if backoff is not None:
             self._client_options["backoff"] = backoff
         self._batch_size = batch_size
         self._local = threading.local()
         self._clients: list[TwentyFourClient] = []
+        self._requests_of_closed = 0
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
@@ -166,6 +172,7 @@ class TwentyFourTarget(Target):
             timeout=_setting(environ, ENV_TIMEOUT, 30.0, whole=False),
             retries=int(_setting(environ, ENV_RETRIES, 3, whole=True)),
             pin=pin,
+            budget=RequestBudget.from_env(environ),
         )
 
     def close(self) -> None:
@@ -174,6 +181,7 @@ class TwentyFourTarget(Target):
             self._pool = None
         with self._lock:
             clients, self._clients = self._clients, []
+            self._requests_of_closed += sum(client.stats.total() for client in clients)
         for client in clients:
             client.close()
 
@@ -231,6 +239,23 @@ class TwentyFourTarget(Target):
             with self._lock:
                 self._clients.append(client)
         return client
+
+    def api_requests(self) -> int:
+        """HTTP requests this target has sent so far (logins and retries included)."""
+        with self._lock:
+            clients = list(self._clients)
+            closed = self._requests_of_closed
+        return closed + sum(client.stats.total() for client in clients)
+
+    def requests_summary(self) -> str:
+        sent = self.api_requests()
+        line = f"24SevenOffice: {sent} API request(s) this run"
+        if self._budget is not None:
+            line += (
+                f"; {self._budget.used()} of {self._budget.per_hour} in the last hour "
+                "on this machine"
+            )
+        return line
 
     def users(self) -> list[User]:
         """The users group members are written as (by contact id)."""
