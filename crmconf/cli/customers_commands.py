@@ -19,15 +19,28 @@ from crmconf.cli.common import (
 
 if TYPE_CHECKING:
     from crmconf.targets.base import Target
-    from crmconf.targets.customers import CustomerRestorer, DeletedCustomer
+    from crmconf.targets.customers import CustomerRestorer, DeletedCustomer, DeletedCustomerLister
 
 
 def _restorer(target: Target) -> CustomerRestorer:
-    from crmconf.targets.customers import CustomerRestorer
+    from crmconf.targets.customers import CustomerRestorer, DeletedCustomerLister
 
+    if isinstance(target, DeletedCustomerLister) and not isinstance(target, CustomerRestorer):
+        fail(
+            f"{target.url}: crmconf cannot restore customers here (the API has no restore); "
+            f"restore by hand: {target.restore_by_hand()}"
+        )
     if not isinstance(target, CustomerRestorer):
         fail(f"{target.url} cannot list or restore deleted customers through crmconf")
     return target
+
+
+def _lister(target: Target) -> CustomerRestorer | DeletedCustomerLister:
+    from crmconf.targets.customers import CustomerRestorer, DeletedCustomerLister
+
+    if isinstance(target, CustomerRestorer | DeletedCustomerLister):
+        return target
+    fail(f"{target.url} cannot list or restore deleted customers through crmconf")
 
 
 def _customers(count: int, adjective: str = "") -> str:
@@ -39,7 +52,7 @@ def _table(customers: tuple[DeletedCustomer, ...]) -> list[str]:
 
     rows = [["ID", "Name", "Industry", "Status"]]
     rows += [
-        [str(customer.id), customer.name, customer.industry or "–", customer.status or "–"]
+        [str(customer.id), customer.name or "–", customer.industry or "–", customer.status or "–"]
         for customer in customers
     ]
     return aligned(rows, [True, False, False, False], indent="  ")
@@ -66,18 +79,32 @@ def customers() -> None:
 def deleted(target: str | None, output_format: str) -> None:
     """List the deleted customers that can be restored. Never writes."""
     from crmconf.targets import open_target, target_url
+    from crmconf.targets.customers import CustomerRestorer
 
     with open_target(target_url(target)) as crm:
-        found = _restorer(crm).deleted_customers()
+        lister = _lister(crm)
+        found = lister.deleted_customers()
+        by_hand = None if isinstance(lister, CustomerRestorer) else lister.restore_by_hand()
     if output_format == "json":
-        document = {"format_version": 1, "customers": [asdict(customer) for customer in found]}
+        document: dict[str, object] = {
+            "format_version": 1,
+            "customers": [asdict(customer) for customer in found],
+        }
+        if by_hand is not None:
+            document["restore_by_hand"] = by_hand
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
-    elif not found:
+        return
+    if not found:
         click.echo("No deleted customers.")
-    else:
-        click.echo(f"{_customers(len(found), 'deleted ')}:")
-        click.echo("\n".join(_table(found)))
+        return
+    click.echo(f"{_customers(len(found), 'deleted ')}:")
+    click.echo("\n".join(_table(found)))
+    if by_hand is None:
         click.echo("Restore with: crmconf customers restore ID...")
+    else:
+        click.echo(
+            "crmconf cannot restore these (the API has no restore); restore by hand: " + by_hand
+        )
 
 
 @customers.command()

@@ -43,6 +43,19 @@ class Restored:
 
 
 @runtime_checkable
+class DeletedCustomerLister(Protocol):
+    """A target that can list its deleted customers but cannot restore them through its API."""
+
+    def deleted_customers(self, ids: Iterable[int] | None = None) -> tuple[DeletedCustomer, ...]:
+        """The deleted customers (with `ids`: exactly those, or RestoreError). Never writes."""
+        ...
+
+    def restore_by_hand(self) -> str:
+        """Where a person restores a deleted customer in the CRM: the click path."""
+        ...
+
+
+@runtime_checkable
 class CustomerRestorer(Protocol):
     """A target that can list its deleted customers and restore them."""
 

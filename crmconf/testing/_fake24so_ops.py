@@ -328,7 +328,52 @@ def _search(data: FakeData, params: Element | None) -> list[FakeCompany]:
                 tests.append(_field_equals(attribute, wanted))
     if not tests:
         raise SoapFault("At least one search parameter is required", "soap:Client")
-    return [c for _, c in sorted(data.companies.items()) if all(t(c) for t in tests)]
+    return [c for _, c in sorted(data.companies.items()) if c.active and all(t(c) for t in tests)]
+
+
+def _get_company_sync_list(ctx: Context, request: Element) -> list[Element]:
+    """Companies active, deleted (Active false) or both (nil), a 1-based page at a time."""
+    params = child(request, "syncSearchParameters")
+    page, active, changed_after, registered_after = 1, None, None, None
+    if params is not None:
+        page = int_value(params, "Page") or 1
+        active = bool_value(params, "Active")
+        changed_after = datetime_value(params, "ChangedAfter")
+        registered_after = datetime_value(params, "RegisteredAfter")
+    if page < 1:
+        raise SoapFault(f"Page must be 1 or more, not {page}", "soap:Client")
+    matches = [
+        c
+        for _, c in sorted(ctx.data.companies.items())
+        if (active is None or c.active == active)
+        and (changed_after is None or c.date_changed > changed_after)
+        and (registered_after is None or c.date_created > registered_after)
+    ]
+    size = ctx.data.sync_page_size
+    pages = max(1, -(-len(matches) // size))
+    items = [
+        el(
+            "SyncCompany",
+            None,
+            el("CompanyId", c.id),
+            el("ExternalId", c.external_id),
+            el("DateChanged", c.date_changed),
+            el("DateRegistered", c.date_created),
+            el("Active", c.active),
+        )
+        for c in matches[(page - 1) * size : page * size]
+    ]
+    return [
+        el(
+            "GetCompanySyncListResult",
+            None,
+            el("CurrentPage", page),
+            el("TotalPages", pages),
+            el("TotalItems", len(matches)),
+            el("ItemsPerPage", size),
+            el("Items", None, *items),
+        )
+    ]
 
 
 def _field_equals(attribute: str, wanted: str) -> Callable[[FakeCompany], bool]:
@@ -463,6 +508,7 @@ OPERATIONS: Final[dict[str, Operation]] = {
         Operation("GetCRMGroups", "company", "read", True, _get_crm_groups),
         Operation("GetCompanies", "company", "read", True, _get_companies),
         Operation("SaveCompanies", "company", "write", True, _save_companies),
+        Operation("GetCompanySyncList", "company", "read", True, _get_company_sync_list),
         Operation("GetUsers", "client", "read", True, _get_users),
         Operation("GetClientInformation", "client", "read", True, _get_client_information),
     )

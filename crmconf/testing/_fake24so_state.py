@@ -34,6 +34,8 @@ class FakeCompany:
     type: str = "Business"
     date_created: dt.datetime = field(default_factory=_now)
     date_changed: dt.datetime = field(default_factory=_now)
+    active: bool = True
+    """False once deleted: GetCompanies no longer finds it; GetCompanySyncList still lists it."""
 
 
 @dataclass
@@ -81,6 +83,8 @@ class FakeData:
     users: list[FakeUser] = field(default_factory=list)
     companies: dict[int, FakeCompany] = field(default_factory=dict)
     identities: list[FakeIdentity] = field(default_factory=list)
+    sync_page_size: int = 1000
+    """GetCompanySyncList items per page (the vendor documents 1,000)."""
 
     def add_category(
         self, name: str, *, show_contact: bool = False, show_company: bool = True
@@ -96,6 +100,13 @@ class FakeData:
             _next_id(self.companies, start=10001), name, industry_id=industry_id, status=status
         )
         self.companies[company.id] = company
+        return company
+
+    def delete_company(self, company_id: int) -> FakeCompany:
+        """Delete as the product does: the company stays, marked inactive."""
+        company = self.companies[company_id]
+        company.active = False
+        company.date_changed = _now()
         return company
 
     def default_identity(self) -> FakeIdentity | None:

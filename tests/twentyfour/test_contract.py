@@ -54,6 +54,7 @@ ALL_OPERATIONS = {
     "SaveCompanies",
     "GetUsers",
     "GetClientInformation",
+    "GetCompanySyncList",
 }
 
 
@@ -83,6 +84,10 @@ def exchanges() -> Iterator[list[CallRecord]]:
         client.crm_groups()
         client.users()
         client.client_information()
+        fake.data.delete_company(10005)
+        fake.data.sync_page_size = 5
+        list(client.company_sync_list(active=None))
+        list(client.company_sync_list(active=False))
         list(client.company_pages(page_size=4))
         client.save_companies(
             [CompanyUpdate(10001, industry_id=3, status=2), CompanyUpdate(10002, status=1)]

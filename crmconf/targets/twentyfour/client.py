@@ -58,6 +58,7 @@ from .mapping import (
     key_values,
     opt_int,
     search_since,
+    sync_company_from,
     user_from,
 )
 from .models import (
@@ -69,6 +70,7 @@ from .models import (
     CompanyUpdate,
     CrmGroup,
     Identity,
+    SyncCompany,
     User,
 )
 from .retry import (
@@ -98,6 +100,8 @@ _LOOPBACK: Final = frozenset({"127.0.0.1", "::1", "localhost"})
 # The vendor's answer once its hourly limit is exceeded: "Limit exceeded by 1. Request is
 # blocked. Quarantine ends at <time>". Every further request extends nothing but is wasted.
 _QUARANTINE: Final = re.compile(r"request is blocked|quarantine ends", re.IGNORECASE)
+# A bound on GetCompanySyncList paging, whatever TotalPages says: 5 million companies.
+_MAX_SYNC_PAGES: Final = 5000
 # HTTP answers that, like a fault, may mean "your session is not valid".
 _AUTH_STATUSES: Final = frozenset({401, 403})
 
@@ -314,6 +318,31 @@ class TwentyFourClient:
         """
         entries = self._companies(search_since(None), ASSIGNMENT_PROPERTIES)
         return sorted((company_from(e) for e in entries), key=lambda c: c.id)
+
+    def company_sync_list(self, *, active: bool | None) -> Iterator[SyncCompany]:
+        """Companies from GetCompanySyncList: active (True), deleted (False) or all (None).
+
+        Paged by the service (1,000 a page, per the vendor's documentation),
+        pages numbered from 1; lazy, one request per page.
+        """
+        page = 1
+        while True:
+            result = self._call(
+                COMPANY,
+                "GetCompanySyncList",
+                syncSearchParameters={"Page": page, "Active": active},
+            )
+            if result is None:
+                return
+            entries = [] if result.Items is None else (result.Items.SyncCompany or [])
+            for entry in entries:
+                company = sync_company_from(entry)
+                if company is not None:
+                    yield company
+            total_pages = int(result.TotalPages or 0)
+            if page >= min(total_pages, _MAX_SYNC_PAGES) or not entries:
+                return
+            page += 1
 
     def save_companies(
         self, updates: Sequence[CompanyUpdate], *, batch_size: int = 100

@@ -23,6 +23,7 @@ from .models import (
     CrmGroup,
     GroupMember,
     Identity,
+    SyncCompany,
     User,
 )
 
@@ -177,6 +178,20 @@ def api_failures(companies: Iterable[Any]) -> list[ApiFailure]:
             )
         )
     return failures
+
+
+def sync_company_from(value: Any) -> SyncCompany | None:
+    """None for an entry without a company id (nothing a person could look up)."""
+    company_id = opt_int(value.CompanyId)
+    if company_id is None:
+        return None
+    changed = value.DateChanged
+    return SyncCompany(
+        id=company_id,
+        external_id=opt_str(value.ExternalId) or None,
+        date_changed=changed if isinstance(changed, dt.datetime) and changed.year > 1 else None,
+        active=bool(value.Active),
+    )
 
 
 def search_since(changed_after: dt.datetime | None) -> dict[str, Any]:

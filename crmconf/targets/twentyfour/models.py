@@ -8,6 +8,7 @@ translated at the edge, in mapping.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,16 @@ class Identity:
     user_name: str | None
     is_current: bool
     is_default: bool
+
+
+@dataclass(frozen=True)
+class SyncCompany:
+    """A company as GetCompanySyncList lists it: no name, but deleted ones too (active False)."""
+
+    id: int
+    external_id: str | None
+    date_changed: datetime | None
+    active: bool
 
 
 @dataclass(frozen=True)

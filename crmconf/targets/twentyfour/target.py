@@ -49,6 +49,7 @@ from crmconf.model.names import identity
 from crmconf.model.state import ExistingItem, State, fingerprint
 from crmconf.planning.changes import Action, Capability, Change, Plan
 from crmconf.targets.base import Capabilities, Target
+from crmconf.targets.customers import DeletedCustomer, RestoreError
 from crmconf.targets.visibility import Unreadable
 
 from . import reading
@@ -105,6 +106,11 @@ _FETCH: Final[dict[str, Callable[[TwentyFourClient], Any]]] = {
 _MOVABLE: Final = frozenset({INDUSTRIES.name, STATUS_TYPES.name})
 _GUID: Final = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 
+# Not confirmed against a live account (see README, "What stays unconfirmed").
+_RESTORE_BY_HAND: Final = (
+    "in 24SevenOffice open CRM → Kunder (Customers), search with the filter for deleted "
+    "(inactive) customers, open the customer and restore (reactivate) it"
+)
 # After a SaveCategories whose answer was lost, read back and send the rest at most this
 # often; every request is bounded by the timeout, so the whole is bounded in time too.
 _RECONCILE_ROUNDS: Final = 3
@@ -256,6 +262,30 @@ class TwentyFourTarget(Target):
                 "on this machine"
             )
         return line
+
+    def deleted_customers(self, ids: Iterable[int] | None = None) -> tuple[DeletedCustomer, ...]:
+        """Deleted customers from GetCompanySyncList (Active false), paged. Never writes.
+
+        The sync list carries ids, not names: the rest of a deleted customer is
+        not readable through the API, so names, industries and statuses are
+        left empty.
+        """
+        listed = self._run(lambda client: list(client.company_sync_list(active=False)))
+        found = tuple(DeletedCustomer(c.id, "", None, None) for c in listed if not c.active)
+        if ids is None:
+            return found
+        by_id = {customer.id: customer for customer in found}
+        wanted = list(ids)
+        missing = [str(number) for number in wanted if number not in by_id]
+        if missing:
+            raise RestoreError(
+                f"no deleted customer has id {', '.join(missing)}; "
+                "'crmconf customers deleted' lists them"
+            )
+        return tuple(by_id[number] for number in wanted)
+
+    def restore_by_hand(self) -> str:
+        return _RESTORE_BY_HAND
 
     def users(self) -> list[User]:
         """The users group members are written as (by contact id)."""
