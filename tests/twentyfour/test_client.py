@@ -549,3 +549,56 @@ def test_client_information_names_the_identity_in_use(client: TwentyFourClient) 
     client.set_identity("11111111-2222-4333-8444-666666666666")
 
     assert client.client_information() == ClientInformation("Demo Sandbox AS", "987654321")
+
+
+# ---- the streamed company listing -------------------------------------------------------------
+
+
+def test_company_assignments_are_streamed_with_the_three_fields(
+    fake: FakeTwentyFour, client: TwentyFourClient
+) -> None:
+    fake.gzip_answers = True
+
+    companies = client.company_assignments()
+
+    expected = sorted(fake.data.companies.values(), key=lambda c: c.id)
+    assert [(c.id, c.name, c.industry_id, c.status) for c in companies] == [
+        (c.id, None, c.industry_id, c.status) for c in expected
+    ]
+    (call,) = [c for c in fake.calls if c.operation == "GetCompanies"]
+    assert call.outcome == "ok"
+    assert b"<ns0:string>Id</ns0:string><ns0:string>IndustryId</ns0:string>" in call.request_body
+
+
+def test_company_assignments_report_api_exceptions(
+    fake: FakeTwentyFour, client: TwentyFourClient
+) -> None:
+    fake.inject_api_exception("Access denied", error_type="Auth", operation="GetCompanies")
+
+    with pytest.raises(
+        TwentyFourApiError, match=r"GetCompanies: 1 of 13 item.*Auth: Access denied"
+    ):
+        client.company_assignments()
+
+
+def test_company_assignments_survive_an_expired_session_and_a_503(
+    fake: FakeTwentyFour, client: TwentyFourClient
+) -> None:
+    client.login()
+    fake.expire_sessions()
+    fake.inject_http_error(503, operation="GetCompanies")
+
+    assert len(client.company_assignments()) == 12
+
+    assert client.stats.session_renewals == 1 and client.stats.retries == 1
+
+
+def test_a_fault_in_the_streamed_listing_is_one_line(
+    fake: FakeTwentyFour, make_client: ClientFactory
+) -> None:
+    client = make_client(retries=0)
+    client.login()
+    fake.inject_fault("Object reference not set", operation="GetCompanies")
+
+    with pytest.raises(TargetError, match="GetCompanies: the service returned a SOAP fault"):
+        client.company_assignments()

@@ -89,6 +89,7 @@ def exchanges() -> Iterator[list[CallRecord]]:
         list(client.company_sync_list(active=None))
         list(client.company_sync_list(active=False))
         list(client.company_pages(page_size=4))
+        client.company_assignments()  # the streamed listing: a request built without zeep
         client.save_companies(
             [CompanyUpdate(10001, industry_id=3, status=2), CompanyUpdate(10002, status=1)]
         )

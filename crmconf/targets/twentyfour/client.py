@@ -34,8 +34,9 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 import requests
+from lxml import etree
 from zeep.exceptions import Error as ZeepError
-from zeep.exceptions import Fault, TransportError
+from zeep.exceptions import Fault, TransportError, XMLSyntaxError
 from zeep.proxy import ServiceProxy
 
 from crmconf.errors import TargetError
@@ -82,6 +83,7 @@ from .retry import (
     retry_after,
     should_retry,
 )
+from .streaming import CompanyListing, listing_request
 from .transport import (
     AUTH,
     CLIENT,
@@ -100,6 +102,8 @@ _LOOPBACK: Final = frozenset({"127.0.0.1", "::1", "localhost"})
 # The vendor's answer once its hourly limit is exceeded: "Limit exceeded by 1. Request is
 # blocked. Quarantine ends at <time>". Every further request extends nothing but is wasted.
 _QUARANTINE: Final = re.compile(r"request is blocked|quarantine ends", re.IGNORECASE)
+# "Every company": the API needs a criterion, and nothing changed before this date.
+_SINCE_EVER: Final = "1900-01-01T00:00:00"
 # A bound on GetCompanySyncList paging, whatever TotalPages says: 5 million companies.
 _MAX_SYNC_PAGES: Final = 5000
 # HTTP answers that, like a fault, may mean "your session is not valid".
@@ -316,8 +320,32 @@ class TwentyFourClient:
         every id. Asking that listing for two more integers gives everything usage
         counts and customer moves need, with no page requests after it.
         """
-        entries = self._companies(search_since(None), ASSIGNMENT_PROPERTIES)
-        return sorted((company_from(e) for e in entries), key=lambda c: c.id)
+        listing = self._with_session(
+            "GetCompanies",
+            lambda: self._retrying("GetCompanies", self._stream_assignments, idempotent=True),
+        )
+        if listing.failures:
+            raise api_error(
+                "GetCompanies",
+                self._scrubbed(listing.failures),
+                len(listing.companies) + len(listing.failures),
+            )
+        return sorted(listing.companies, key=lambda c: c.id)
+
+    def _stream_assignments(self) -> CompanyListing:
+        """One light GetCompanies, parsed as it arrives (streaming.py), not through zeep."""
+        listing = CompanyListing()
+        message = listing_request(_SINCE_EVER, ASSIGNMENT_PROPERTIES)
+        try:
+            status = self._transport.stream(
+                self._base_url + COMPANY.path, "GetCompanies", message, listing.feed
+            )
+            listing.close()  # raises Fault for a SOAP fault
+        except etree.XMLSyntaxError:
+            raise XMLSyntaxError("not well-formed XML") from None  # type: ignore[no-untyped-call]
+        if status != 200:
+            raise HttpStatusError(status, None)
+        return listing
 
     def company_sync_list(self, *, active: bool | None) -> Iterator[SyncCompany]:
         """Companies from GetCompanySyncList: active (True), deleted (False) or all (None).
@@ -391,11 +419,17 @@ class TwentyFourClient:
     def _call(
         self, spec: ServiceSpec, operation: str, *, idempotent: bool = True, **params: Any
     ) -> Any:
-        """Call with a session: log in if needed; on a lost session, log in once and repeat."""
+        """Call through zeep with a session (see _with_session)."""
+        return self._with_session(
+            operation, lambda: self._send(spec, operation, params, idempotent=idempotent)
+        )
+
+    def _with_session(self, operation: str, send: Callable[[], Any]) -> Any:
+        """Log in if needed; on a lost session, log in once and repeat."""
         if self._session_id is None:
             self.login()
         try:
-            return self._send(spec, operation, params, idempotent=idempotent)
+            return send()
         except (Fault, TransportError) as exc:
             if not self._session_was_lost():
                 raise self._service_error(exc, operation) from None
@@ -403,7 +437,7 @@ class TwentyFourClient:
         self._stats.session_renewals += 1
         self.login()
         try:
-            return self._send(spec, operation, params, idempotent=idempotent)
+            return send()
         except (Fault, TransportError) as exc:
             raise self._service_error(exc, operation) from None
 
@@ -428,12 +462,16 @@ class TwentyFourClient:
         Raises Fault and HTTP 401/403 TransportError unchanged (the caller
         decides about the session); everything else becomes TargetError.
         """
-        where = f"24SevenOffice {operation}"
         service = self._service(spec)
+        return self._retrying(operation, lambda: service[operation](**params), idempotent)
+
+    def _retrying(self, operation: str, attempt_once: Callable[[], Any], idempotent: bool) -> Any:
+        """`attempt_once` with bounded retries of transient failures (see _send)."""
+        where = f"24SevenOffice {operation}"
         attempt = 0
         while True:
             try:
-                result = service[operation](**params)
+                result = attempt_once()
             except Fault as exc:
                 if _QUARANTINE.search(str(exc.message or "")):
                     raise self._quarantined(exc) from None

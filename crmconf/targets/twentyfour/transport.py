@@ -123,10 +123,11 @@ class SessionTransport(Transport):
             allow_redirects=False,
             stream=True,
         )
+        parts: list[bytes] = []
         with response:
-            body = self._bounded_body(response, deadline)
+            self._read_bounded(response, deadline, parts.append)
         # zeep reads `content`; the body was already read here, within the bounds.
-        response._content = body
+        response._content = b"".join(parts)
         if response.status_code >= 300 and not _is_xml(response):
             # A redirect or a proxy's/load balancer's error page, not the service's
             # SOAP answer: report the bare status (5xx may then be retried). zeep would
@@ -134,9 +135,40 @@ class SessionTransport(Transport):
             raise HttpStatusError(response.status_code, response.headers.get("Retry-After"))
         return response
 
-    def _bounded_body(self, response: requests.Response, deadline: float) -> bytes:
-        """The decoded body, read a socket read at a time so both bounds are checked often."""
-        parts: list[bytes] = []
+    def stream(
+        self, address: str, operation: str, message: bytes, feed: Callable[[bytes], None]
+    ) -> int:
+        """POST `message` for `operation` and hand the answer to `feed` as it arrives.
+
+        For the one answer parsed without zeep (see streaming.py). Returns the
+        HTTP status; an error page that is not XML raises HttpStatusError.
+        """
+        headers = {
+            "Content-Type": "text/xml; charset=utf-8",
+            "SOAPAction": f'"{NAMESPACE}/{operation}"',
+        }
+        session_id = self._session_id()
+        if session_id:
+            headers["Cookie"] = f"{SESSION_COOKIE}={session_id}"
+        self._on_request(operation)
+        deadline = time.monotonic() + self.operation_timeout
+        with self.session.post(
+            address,
+            data=message,
+            headers=headers,
+            timeout=self.operation_timeout,
+            allow_redirects=False,
+            stream=True,
+        ) as response:
+            if response.status_code >= 300 and not _is_xml(response):
+                raise HttpStatusError(response.status_code, response.headers.get("Retry-After"))
+            self._read_bounded(response, deadline, feed)
+            return response.status_code
+
+    def _read_bounded(
+        self, response: requests.Response, deadline: float, feed: Callable[[bytes], None]
+    ) -> None:
+        """The decoded body, a socket read at a time, so both bounds are checked often."""
         size = 0
         while True:
             if time.monotonic() > deadline:
@@ -145,11 +177,11 @@ class SessionTransport(Transport):
             # so a trickling server cannot keep one call busy past the deadline.
             chunk = response.raw.read1(_READ_SIZE, decode_content=True)
             if not chunk:
-                return b"".join(parts)
+                return
             size += len(chunk)
             if size > self._max_answer_bytes:
                 raise AnswerTooLarge(self._max_answer_bytes)
-            parts.append(chunk)
+            feed(chunk)
 
 
 def _is_xml(response: requests.Response) -> bool:
