@@ -102,6 +102,26 @@ class FakeData:
         self.companies[company.id] = company
         return company
 
+    def add_companies(self, count: int) -> None:
+        """`count` generated companies spread over the industries and statuses, quickly.
+
+        For accounts of 100,000 customers: add_company finds the next id anew each time.
+        """
+        start = _next_id(self.companies, start=10001)
+        industries: list[int | None] = [*sorted(self.industries)] or [None]
+        statuses: list[int | None] = [*sorted(self.statuses)] or [None]
+        now = _now()
+        for offset in range(count):
+            company_id = start + offset
+            self.companies[company_id] = FakeCompany(
+                company_id,
+                f"Customer {company_id} AS",
+                industry_id=industries[offset % len(industries)],
+                status=statuses[offset % len(statuses)],
+                date_created=now,
+                date_changed=now,
+            )
+
     def delete_company(self, company_id: int) -> FakeCompany:
         """Delete as the product does: the company stays, marked inactive."""
         company = self.companies[company_id]

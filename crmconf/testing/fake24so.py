@@ -758,10 +758,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=0, help="port (default: any free one)")
     parser.add_argument("--seconds", type=float, help="stop after this long (default: Ctrl-C)")
+    parser.add_argument(
+        "--companies", type=int, default=0, help="add this many generated customers"
+    )
     options = parser.parse_args(argv)
+    data = FakeData.sample()
+    data.add_companies(max(0, options.companies))
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signal, _frame: stopped.set())
-    with FakeTwentyFour(port=options.port) as server:
+    with FakeTwentyFour(data=data, port=options.port) as server:
         for name, value in {**server.env(), "CRMCONF_TARGET": "24so://"}.items():
             print(f"export {name}={shlex.quote(value)}")
         sys.stdout.flush()

@@ -213,3 +213,14 @@ def test_held_reads_pass_together_or_wait_out_the_timeout(fake: FakeTwentyFour) 
     assert alone.status_code == 200
     assert time.monotonic() - started >= 0.4  # held until the timeout, then answered
     assert fake.most_in_flight == 1
+
+
+def test_large_accounts_are_generated_quickly() -> None:
+    data = FakeData.sample()
+    started = time.monotonic()
+
+    data.add_companies(100_000)
+
+    assert time.monotonic() - started < 5.0
+    assert len(data.companies) == 100_012 and max(data.companies) == 110_012
+    assert {c.industry_id for c in data.companies.values()} == set(data.industries)

@@ -78,7 +78,7 @@ class ClientInformation:
     organization_number: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: 100,000 of them are read at once
 class Company:
     id: int
     name: str | None
