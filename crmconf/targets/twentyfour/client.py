@@ -11,9 +11,15 @@ Behaviour in one place:
   the call. Any other fault is reported as it is. (The fake server signals an
   expired session with a SOAP fault and HasSession=false, matching this.)
 * Transient failures (timeouts, broken connections, HTTP 5xx without a SOAP
-  fault) are retried with bounded exponential backoff and jitter; SOAP faults
-  and 4xx never are. Requests that create things are only repeated when the
-  first attempt provably never reached the server (see retry.py).
+  fault, 429) are retried with bounded exponential backoff and jitter, or after
+  the server's Retry-After; SOAP faults and other 4xx never are. Requests that
+  create things are only repeated when the first attempt provably was not
+  processed (never sent, or answered 503/429; see retry.py); otherwise the
+  failure is a WriteMayHaveLanded for the caller to reconcile.
+* The vendor's quarantine fault (hourly request limit exceeded) ends the call
+  at once, unretried; with a RequestBudget every request is counted first.
+* The light company listing (company_assignments) is parsed as it arrives
+  with lxml (streaming.py); everything else goes through zeep.
 * Every failure surfaces as crmconf.errors.TargetError with a one-line
   message that never holds the password or the session id (see failures.py).
 
