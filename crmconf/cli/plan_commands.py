@@ -32,7 +32,6 @@ from crmconf.cli.tenant_runs import (
     require_path,
     tenant_options,
 )
-from crmconf.targets.account import account_heading, api_requests, requests_summary
 
 
 @click.command(name="plan")
@@ -107,6 +106,8 @@ def plan_command(
         sys.exit(code)
     path = require_path(path)
     config = limit_to(load_config(path, strict, env, vars_file), only)
+    from crmconf.targets.account import account_heading, api_requests, requests_summary
+
     with open_target(target_url(target)) as crm:
         result = plan(config, crm)
         pipeline_change = impact(result, crm)  # None where the target hides its opportunities
@@ -196,6 +197,7 @@ def apply(
     from crmconf.planning.render.text import manual_checklist, render_text
     from crmconf.planning.saved import is_saved_plan, load_saved, refuse_if_config_changed
     from crmconf.targets import open_target, target_url
+    from crmconf.targets.account import account_heading, requests_summary
 
     if all_tenants:
         refuse_single_run_options(path=path, target=target, env=env, vars=vars_file)
