@@ -55,6 +55,12 @@ def _no_remembered_verdicts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CRMCONF_NO_CACHE", "1")
 
 
+@pytest.fixture(autouse=True)
+def _private_request_budget(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each test counts its 24SevenOffice requests in its own budget file, never in ~."""
+    monkeypatch.setenv("CRMCONF_24SO_BUDGET_FILE", str(tmp_path / "24so-requests.json"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",

@@ -12,6 +12,7 @@ from crmconf.cli.app import SummaryGroup
 from crmconf.cli.common import (
     as_writer,
     confirm_or_refuse,
+    fail,
     reports_errors,
     target_option,
     writer_options,
@@ -30,7 +31,7 @@ def _table(customers: tuple[DeletedCustomer, ...]) -> list[str]:
 
     rows = [["ID", "Name", "Industry", "Status"]]
     rows += [
-        [str(customer.id), customer.name, customer.industry or "–", customer.status or "–"]
+        [str(customer.id), customer.name or "–", customer.industry or "–", customer.status or "–"]
         for customer in customers
     ]
     return aligned(rows, [True, False, False, False], indent="  ")
@@ -61,17 +62,31 @@ def deleted(target: str | None, output_format: str) -> None:
     from crmconf.targets.capabilities import Feature
 
     with open_target(target_url(target)) as crm:
-        crm.capabilities().require(Feature.LIST_DELETED_CUSTOMERS, crm.url)
+        capabilities = crm.capabilities()
+        capabilities.require(Feature.LIST_DELETED_CUSTOMERS, crm.url)
         found = crm.deleted_customers()
+        restorable = Feature.RESTORE_CUSTOMERS in capabilities.features
+        by_hand = None if restorable else crm.restore_by_hand()
     if output_format == "json":
-        document = {"format_version": 1, "customers": [asdict(customer) for customer in found]}
+        document: dict[str, object] = {
+            "format_version": 1,
+            "customers": [asdict(customer) for customer in found],
+        }
+        if by_hand is not None:
+            document["restore_by_hand"] = by_hand
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
-    elif not found:
+        return
+    if not found:
         click.echo("No deleted customers.")
-    else:
-        click.echo(f"{_customers(len(found), 'deleted ')}:")
-        click.echo("\n".join(_table(found)))
+        return
+    click.echo(f"{_customers(len(found), 'deleted ')}:")
+    click.echo("\n".join(_table(found)))
+    if by_hand is None:
         click.echo("Restore with: crmconf customers restore ID...")
+    else:
+        click.echo(
+            "crmconf cannot restore these (the API has no restore); restore by hand: " + by_hand
+        )
 
 
 class CustomerId(click.ParamType[int]):
@@ -117,6 +132,13 @@ def restore(
     from crmconf.targets.capabilities import Feature
 
     with as_writer(open_target(target_url(target)), actor, lock_timeout) as crm:
+        features = crm.capabilities().features
+        by_hand = crm.restore_by_hand()
+        if Feature.RESTORE_CUSTOMERS not in features and by_hand is not None:
+            fail(
+                f"{crm.url}: crmconf cannot restore customers here (the API has no restore); "
+                f"restore by hand: {by_hand}"
+            )
         crm.capabilities().require(Feature.RESTORE_CUSTOMERS, crm.url)
         chosen = crm.deleted_customers(ids)
         click.echo(f"Will restore {_customers(len(chosen), 'deleted ')} in {crm.url}:")

@@ -135,6 +135,8 @@ def plan_command(
     # The text plan shows the lint warnings itself; on a terminal a copy on stderr doubled them.
     shows_warnings = output_format == "text"
     config = load_config(path, strict, env, vars_file, report_warnings=not shows_warnings)
+    from crmconf.targets.account import account_heading, api_requests, requests_summary
+
     with open_target(target_url(target)) as crm:
         result = plan(
             config,
@@ -144,13 +146,20 @@ def plan_command(
             **safety.options(),
         )
         pipeline_change = impact(result, crm)  # None where the target hides its opportunities
+        account = account_heading(crm)
+        requests_line, requests_made = requests_summary(crm), api_requests(crm)
     shown_on_stderr = is_standard_output(out)  # standard output carries the saved plan
     if output_format == "json":
         from crmconf.pipeline.render import impact_document
         from crmconf.planning.render.json import render_json
 
         extra = impact_document(pipeline_change) if pipeline_change is not None else None
-        click.echo(render_json(result, extra), nl=False, err=shown_on_stderr)
+        about_target = {
+            key: value
+            for key, value in (("account", account), ("api_requests", requests_made))
+            if value is not None
+        }
+        click.echo(render_json(result, extra, about_target), nl=False, err=shown_on_stderr)
     elif output_format == "markdown":
         from crmconf.planning.render.markdown import render_markdown
 
@@ -158,8 +167,12 @@ def plan_command(
             render_markdown(result, only=selected_kinds(only)), nl=False, err=shown_on_stderr
         )
     else:
+        if account is not None:
+            click.echo(account, err=shown_on_stderr)
         text = coloured(plan_text(result, pipeline_change))
         click.echo(text, nl=False, err=shown_on_stderr)
+        if requests_line is not None:
+            click.echo(requests_line, err=True)
     result.raise_if_unapplyable()
     if out is not None:
         from crmconf.api import dump_plan
@@ -324,10 +337,19 @@ def apply(
 def _confirm_and_apply(result: Plan, crm: Target, change: Impact | None, yes: bool) -> None:
     """Show the plan and its impact, refuse what the library refuses, ask, apply."""
     from crmconf.api import apply as apply_plan
+    from crmconf.targets.account import account_heading, requests_summary
 
+    account = account_heading(crm)
+    if account is not None:
+        click.echo(account)
     click.echo(coloured(plan_text(result, change)), nl=False)
     result.raise_if_unapplyable()
     if result.empty:
         return
     confirm_or_refuse(f"Apply these changes to {crm.url}?", yes)
-    apply_plan(result, crm)
+    try:
+        apply_plan(result, crm)
+    finally:
+        requests_line = requests_summary(crm)
+        if requests_line is not None:
+            click.echo(requests_line, err=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import TYPE_CHECKING
 
 import click
@@ -10,6 +12,7 @@ from crmconf.cli.app import SummaryGroup
 from crmconf.cli.common import fail, reports_errors, target_option
 
 if TYPE_CHECKING:
+    from crmconf.targets.twentyfour.models import ClientInformation, Identity
     from crmconf.targets.twentyfour.target import TwentyFourTarget
 
 
@@ -32,19 +35,65 @@ def users(target: str | None) -> None:
 
 @twentyfour.command()
 @target_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "tenants"]),
+    default="text",
+    show_default=True,
+    help="tenants: crmconf.yaml tenant entries, each pinned to its organisation number.",
+)
 @reports_errors
-def identities(target: str | None) -> None:
-    """List the company accounts the login may act for, as 24so://IDENTITY-ID URLs."""
+def identities(target: str | None, output_format: str) -> None:
+    """List the company accounts the login may act for: URL, name, organisation number."""
     crm = _open(target)
     with crm:
-        for identity in crm.identities():
-            marks = [
-                mark
-                for mark, on in (("current", identity.is_current), ("default", identity.is_default))
-                if on
-            ]
-            suffix = f"\t({', '.join(marks)})" if marks else ""
-            click.echo(f"24so://{identity.id}\t{identity.client_name or ''}{suffix}")
+        listed = crm.identities_with_clients()
+    if output_format == "tenants":
+        click.echo(_tenant_entries(listed), nl=False)
+        return
+    for identity, client in listed:
+        marks = [
+            mark
+            for mark, on in (("current", identity.is_current), ("default", identity.is_default))
+            if on
+        ]
+        suffix = f"\t({', '.join(marks)})" if marks else ""
+        name = client.name or identity.client_name or ""
+        number = client.organization_number or "-"
+        click.echo(f"24so://{identity.id}\t{name}\torg {number}{suffix}")
+
+
+def _tenant_entries(listed: list[tuple[Identity, ClientInformation]]) -> str:
+    """Ready-to-paste `tenants:` entries; config paths follow the client's name."""
+    import yaml
+
+    entries = []
+    taken: set[str] = set()
+    for identity, client in listed:
+        name = _tenant_name(client.name or identity.client_name or identity.id, taken)
+        entry: dict[str, str] = {
+            "name": name,
+            "target": f"24so://{identity.id}",
+            "config": f"companies/{name}",
+        }
+        if client.organization_number:
+            entry["organization_number"] = client.organization_number
+        entries.append(entry)
+    return yaml.safe_dump(
+        {"tenants": entries}, sort_keys=False, allow_unicode=True, default_flow_style=False
+    )
+
+
+def _tenant_name(client_name: str, taken: set[str]) -> str:
+    """A lower-case, hyphenated tenant name, unique within the listing."""
+    ascii_name = unicodedata.normalize("NFKD", client_name).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^0-9a-z]+", "-", ascii_name.casefold()).strip("-") or "client"
+    name, number = base, 2
+    while name in taken:
+        name, number = f"{base}-{number}", number + 1
+    taken.add(name)
+    return name
 
 
 def _open(target: str | None) -> TwentyFourTarget:

@@ -37,9 +37,11 @@ def change_document(change: Change) -> dict[str, Any]:
     return data
 
 
-def plan_document(plan: Plan, impact: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def plan_document(
+    plan: Plan, impact: Mapping[str, Any] | None = None, target: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The plan as JSON data; `impact` (the weighted pipeline's change) where the target
-    can tell it."""
+    can tell it; `target` what the target says about the run (account, API requests)."""
     document: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "changes": [change_document(change) for change in plan.changes],
@@ -63,6 +65,8 @@ def plan_document(plan: Plan, impact: Mapping[str, Any] | None = None) -> dict[s
     }
     if impact is not None:
         document["impact"] = dict(impact)
+    if target:
+        document["target"] = dict(target)
     return document
 
 

@@ -103,6 +103,11 @@ class Target(ABC):
         self.capabilities().require(Feature.RESTORE_CUSTOMERS, self.url)
         raise NotImplementedError
 
+    def restore_by_hand(self) -> str | None:
+        """Where a person restores a deleted customer in the CRM's UI, for a target that lists
+        deleted customers but cannot restore them; None where crmconf knows no way."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook: most targets hold nothing open
         """Release connections."""
 

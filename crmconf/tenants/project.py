@@ -12,6 +12,7 @@ tenants:
       application_id: ACME_24SO_APPLICATION_ID
       username: ACME_24SO_USERNAME
       password: ACME_24SO_PASSWORD
+    organization_number: "912345678"  # 24so:// only: apply refuses any other client
 ```
 
 The file is meant to be committed, so it must not hold a secret: a credential is the
@@ -90,6 +91,8 @@ class TenantEntry(BaseModel):
     """A file of values for ${NAME} in the configuration, relative to the project file."""
     credentials: dict[str, VariableName] = Field(default_factory=dict)
     """Setting (username, password, …) → the NAME of the environment variable holding it."""
+    organization_number: Text | None = None
+    """24so:// only: the client's organisation number; apply refuses any other client."""
     users: dict[Name, UserId] | Text | None = None
     """User aliases the configuration's members are written as → this tenant's users (a
     contact id on 24SevenOffice, a login on the sandbox); or a YAML file of them."""
@@ -122,6 +125,8 @@ class Tenant:
     credentials: Mapping[str, str] = field(default_factory=dict)
     """Setting (username, password, …) → the NAME of the environment variable holding it."""
     location: Location | None = field(default=None, compare=False)
+    organization_number: str | None = None
+    """24so:// only: the organisation number the client must have (see twentyfour.pinning)."""
     users: Mapping[str, str] | None = None
     """User alias → user, when the tenant maps them (crmconf.config.aliases)."""
 
@@ -190,6 +195,7 @@ def load_project(path: Path) -> Project:
                 folder / entry.vars if entry.vars is not None else None,
                 dict(entry.credentials),
                 where,
+                entry.organization_number,
                 _users(entry, folder, source, index, problems),
             )
         )
@@ -312,6 +318,14 @@ def _entry_problems(source: SourceDocument, index: int, entry: TenantEntry) -> l
                 source.location(("tenants", index, "target")),
                 "remove it from the URL and name the environment variable holding it: "
                 "credentials: {password: VARIABLE_NAME}",
+            )
+        )
+    if entry.organization_number is not None and not is_24so(entry.target):
+        problems.append(
+            Problem(
+                f"tenant {entry.name!r}: organization_number pins a 24SevenOffice client",
+                source.location(("tenants", index, "organization_number")),
+                "remove it, or use a 24so:// target",
             )
         )
     allowed = tuple(CREDENTIALS_24SO) if is_24so(entry.target) else CREDENTIALS_SQL

@@ -70,6 +70,10 @@ def open_tenant_target(tenant: Tenant, environ: Mapping[str, str]) -> Target:
             for name in CREDENTIALS_24SO.values():
                 settings.pop(name, None)
             settings.update({CREDENTIALS_24SO[key]: value for key, value in values.items()})
+        if tenant.organization_number is not None:
+            from crmconf.targets.twentyfour.pinning import ENV_ORGANIZATION_NUMBER
+
+            settings[ENV_ORGANIZATION_NUMBER] = tenant.organization_number
         return TwentyFourTarget.open(tenant.target, settings)
     url = tenant.target
     if values:

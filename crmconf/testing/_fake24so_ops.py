@@ -34,7 +34,14 @@ from ._fake24so_xml import (
 
 Kind = Literal["auth", "read", "write"]
 Outcome = Literal[
-    "ok", "fault", "unauthenticated", "login_failed", "api_exception", "http_error", "dropped"
+    "ok",
+    "fault",
+    "unauthenticated",
+    "login_failed",
+    "api_exception",
+    "http_error",
+    "dropped",
+    "answer_lost",
 ]
 Element = etree._Element
 Scalar = str | int | bool | dt.datetime
@@ -132,6 +139,25 @@ def _set_identity_by_id(ctx: Context, request: Element) -> list[Element]:
     if identity is not None:
         _current_session(ctx).identity_id = identity.id
     return [el("SetIdentityByIdResult", identity is not None)]
+
+
+def _get_client_information(ctx: Context, request: Element) -> list[Element]:
+    """The session's client, with the Client type's required fields in the vendor's order."""
+    current = _current_session(ctx).identity_id
+    identity = next((i for i in ctx.data.identities if i.id == current), None)
+    return [
+        el(
+            "GetClientInformationResult",
+            None,
+            el("IsUsingFactoring", False),
+            el("Name", identity.client_name if identity else ctx.account.username),
+            el("ReminderDays", 14),
+            el("ReminderDays2", 14),
+            el("ReminderDays3", 14),
+            el("UserId", 1),
+            el("OrganizationNumber", identity.organization_number if identity else ""),
+        )
+    ]
 
 
 def _identity(identity: FakeIdentity, *, current: bool, user_name: str) -> Element:
@@ -302,7 +328,52 @@ def _search(data: FakeData, params: Element | None) -> list[FakeCompany]:
                 tests.append(_field_equals(attribute, wanted))
     if not tests:
         raise SoapFault("At least one search parameter is required", "soap:Client")
-    return [c for _, c in sorted(data.companies.items()) if all(t(c) for t in tests)]
+    return [c for _, c in sorted(data.companies.items()) if c.active and all(t(c) for t in tests)]
+
+
+def _get_company_sync_list(ctx: Context, request: Element) -> list[Element]:
+    """Companies active, deleted (Active false) or both (nil), a 1-based page at a time."""
+    params = child(request, "syncSearchParameters")
+    page, active, changed_after, registered_after = 1, None, None, None
+    if params is not None:
+        page = int_value(params, "Page") or 1
+        active = bool_value(params, "Active")
+        changed_after = datetime_value(params, "ChangedAfter")
+        registered_after = datetime_value(params, "RegisteredAfter")
+    if page < 1:
+        raise SoapFault(f"Page must be 1 or more, not {page}", "soap:Client")
+    matches = [
+        c
+        for _, c in sorted(ctx.data.companies.items())
+        if (active is None or c.active == active)
+        and (changed_after is None or c.date_changed > changed_after)
+        and (registered_after is None or c.date_created > registered_after)
+    ]
+    size = ctx.data.sync_page_size
+    pages = max(1, -(-len(matches) // size))
+    items = [
+        el(
+            "SyncCompany",
+            None,
+            el("CompanyId", c.id),
+            el("ExternalId", c.external_id),
+            el("DateChanged", c.date_changed),
+            el("DateRegistered", c.date_created),
+            el("Active", c.active),
+        )
+        for c in matches[(page - 1) * size : page * size]
+    ]
+    return [
+        el(
+            "GetCompanySyncListResult",
+            None,
+            el("CurrentPage", page),
+            el("TotalPages", pages),
+            el("TotalItems", len(matches)),
+            el("ItemsPerPage", size),
+            el("Items", None, *items),
+        )
+    ]
 
 
 def _field_equals(attribute: str, wanted: str) -> Callable[[FakeCompany], bool]:
@@ -437,7 +508,9 @@ OPERATIONS: Final[dict[str, Operation]] = {
         Operation("GetCRMGroups", "company", "read", True, _get_crm_groups),
         Operation("GetCompanies", "company", "read", True, _get_companies),
         Operation("SaveCompanies", "company", "write", True, _save_companies),
+        Operation("GetCompanySyncList", "company", "read", True, _get_company_sync_list),
         Operation("GetUsers", "client", "read", True, _get_users),
+        Operation("GetClientInformation", "client", "read", True, _get_client_information),
     )
 }
 

@@ -34,6 +34,8 @@ class FakeCompany:
     type: str = "Business"
     date_created: dt.datetime = field(default_factory=_now)
     date_changed: dt.datetime = field(default_factory=_now)
+    active: bool = True
+    """False once deleted: GetCompanies no longer finds it; GetCompanySyncList still lists it."""
 
 
 @dataclass
@@ -69,6 +71,7 @@ class FakeIdentity:
     client_id: int
     client_name: str
     is_default: bool = False
+    organization_number: str = ""
 
 
 @dataclass
@@ -80,6 +83,8 @@ class FakeData:
     users: list[FakeUser] = field(default_factory=list)
     companies: dict[int, FakeCompany] = field(default_factory=dict)
     identities: list[FakeIdentity] = field(default_factory=list)
+    sync_page_size: int = 1000
+    """GetCompanySyncList items per page (the vendor documents 1,000)."""
 
     def add_category(
         self, name: str, *, show_contact: bool = False, show_company: bool = True
@@ -95,6 +100,33 @@ class FakeData:
             _next_id(self.companies, start=10001), name, industry_id=industry_id, status=status
         )
         self.companies[company.id] = company
+        return company
+
+    def add_companies(self, count: int) -> None:
+        """`count` generated companies spread over the industries and statuses, quickly.
+
+        For accounts of 100,000 customers: add_company finds the next id anew each time.
+        """
+        start = _next_id(self.companies, start=10001)
+        industries: list[int | None] = [*sorted(self.industries)] or [None]
+        statuses: list[int | None] = [*sorted(self.statuses)] or [None]
+        now = _now()
+        for offset in range(count):
+            company_id = start + offset
+            self.companies[company_id] = FakeCompany(
+                company_id,
+                f"Customer {company_id} AS",
+                industry_id=industries[offset % len(industries)],
+                status=statuses[offset % len(statuses)],
+                date_created=now,
+                date_changed=now,
+            )
+
+    def delete_company(self, company_id: int) -> FakeCompany:
+        """Delete as the product does: the company stays, marked inactive."""
+        company = self.companies[company_id]
+        company.active = False
+        company.date_changed = _now()
         return company
 
     def default_identity(self) -> FakeIdentity | None:
@@ -114,8 +146,15 @@ class FakeData:
                 FakeUser(103, "Ingrid Berg", "3f2b1c4d-0000-4000-8000-000000000103", None),
             ],
             identities=[
-                FakeIdentity("11111111-2222-4333-8444-555555555555", 1001, "Demo AS", True),
-                FakeIdentity("11111111-2222-4333-8444-666666666666", 1002, "Demo Sandbox AS"),
+                FakeIdentity(
+                    "11111111-2222-4333-8444-555555555555", 1001, "Demo AS", True, "912345678"
+                ),
+                FakeIdentity(
+                    "11111111-2222-4333-8444-666666666666",
+                    1002,
+                    "Demo Sandbox AS",
+                    organization_number="987654321",
+                ),
             ],
         )
         data.groups = [

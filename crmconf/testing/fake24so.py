@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import heapq
 import logging
 import re
@@ -38,11 +39,14 @@ import signal
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Final, Literal
+
+from lxml import etree
 
 from ._fake24so_ops import (
     OPERATIONS,
@@ -92,7 +96,9 @@ class CallRecord:
 
 @dataclass
 class _Rule:
-    kind: Literal["latency", "drop", "http_error", "fault", "api_exception"]
+    kind: Literal[
+        "latency", "drop", "lose", "http_error", "fault", "api_exception", "trickle", "inflate"
+    ]
     operation: str | None
     remaining: int | None  # None: until cleared
     seconds: float = 0.0
@@ -101,6 +107,8 @@ class _Rule:
     code: str = "soap:Server"
     error_type: str = ""
     company_id: int | None = None
+    size: int = 0
+    retry_after: str | None = None
 
     def matches(self, operation: str) -> bool:
         return self.remaining != 0 and self.operation in (None, operation)
@@ -116,6 +124,7 @@ class _Incoming:
     cookie: str | None
     session_valid: bool
     body: bytes
+    accept_encoding: str = ""
 
 
 @dataclass
@@ -125,6 +134,7 @@ class _Reply:
     content_type: str = "text/xml; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    trickle: float = 0.0  # seconds between the body's bytes; 0: all at once
 
 
 class FakeTwentyFour:
@@ -150,6 +160,12 @@ class FakeTwentyFour:
         self._calls: list[CallRecord] = []
         self._spans: list[tuple[float, float]] = []  # (received, answered), monotonic seconds
         self._in_flight = 0
+        self._gate: _ReadGate | None = None
+        self.request_limit: int | None = None
+        """Requests allowed (all operations, logins too) before the quarantine fault answers."""
+        self._requests_counted = 0
+        self.gzip_answers = False
+        """Compress answers (Content-Encoding: gzip) when the request accepts it, as IIS can."""
         self.most_in_flight = 0
         """The most requests the fake was answering at one time: shows reads overlap."""
         self._httpd: _HttpServer | None = None
@@ -236,12 +252,32 @@ class FakeTwentyFour:
         self._add(_Rule("latency", operation, count, seconds=seconds))
 
     def inject_http_error(
-        self, status: int = 503, *, count: int | None = 1, operation: str | None = None
+        self,
+        status: int = 503,
+        *,
+        count: int | None = 1,
+        operation: str | None = None,
+        retry_after: str | None = None,
     ) -> None:
-        """Answer the next `count` matching requests with a bare HTTP error (no SOAP body)."""
+        """Answer the next `count` matching requests with a bare HTTP error (no SOAP body).
+
+        `retry_after` is sent as the Retry-After header (seconds or an HTTP date).
+        The request is not processed, as a 503 or 429 promises.
+        """
         if not 400 <= status <= 599:
             raise ValueError("status must be an HTTP error status (4xx or 5xx)")
-        self._add(_Rule("http_error", operation, count, status=status))
+        self._add(_Rule("http_error", operation, count, status=status, retry_after=retry_after))
+
+    def lose_answers(
+        self, *, count: int | None = 1, operation: str | None = None, saving: int | None = None
+    ) -> None:
+        """Process the next `count` matching requests, then drop the connection unanswered.
+
+        The ambiguous failure a write can meet: the change happened, the client
+        cannot know. `saving` processes only the first `saving` items of the
+        request's list (a server that timed out part-way through a batch).
+        """
+        self._add(_Rule("lose", operation, count, size=-1 if saving is None else saving))
 
     def drop_connections(self, *, count: int | None = 1, operation: str | None = None) -> None:
         """Close the connection without answering the next `count` matching requests."""
@@ -284,9 +320,45 @@ class FakeTwentyFour:
             )
         )
 
+    def trickle_answers(
+        self, seconds_per_byte: float, *, count: int | None = 1, operation: str | None = None
+    ) -> None:
+        """Send the next `count` matching answers one byte every `seconds_per_byte`.
+
+        Each byte arrives well within any per-read timeout: only a bound on the
+        whole request stops a client from waiting for ever.
+        """
+        self._add(_Rule("trickle", operation, count, seconds=seconds_per_byte))
+
+    def inflate_answers(
+        self, inflated_bytes: int, *, count: int | None = 1, operation: str | None = None
+    ) -> None:
+        """Pad the next `count` matching answers with whitespace to `inflated_bytes`, gzipped.
+
+        A few hundred kilobytes on the wire that decompress to `inflated_bytes`:
+        a client that holds the decoded answer in memory holds all of it.
+        """
+        self._add(_Rule("inflate", operation, count, size=inflated_bytes))
+
+    def hold_reads_until(self, in_flight: int, *, timeout: float = 5.0) -> None:
+        """Hold each read's answer until `in_flight` reads are waiting at once, or `timeout`.
+
+        For tests of concurrency: a client that sends its reads together passes
+        at once, whatever the machine's load; one that sends them one after
+        another waits `timeout` per read and `most_in_flight` shows it.
+        Applies to every read until clear_injections().
+        """
+        if in_flight < 1 or timeout <= 0:
+            raise ValueError("in_flight must be at least 1 and timeout positive")
+        with self._lock:
+            self._gate = _ReadGate(in_flight, timeout)
+
     def clear_injections(self) -> None:
         with self._lock:
             self._rules.clear()
+            gate, self._gate = self._gate, None
+        if gate is not None:
+            gate.open()
 
     # ---- call log ------------------------------------------------------------------------
 
@@ -381,12 +453,39 @@ class FakeTwentyFour:
         incoming = self._incoming(path, headers, body)
         reply, outcome = self._answer(incoming)
         self._record(incoming, reply, outcome)
+        with self._lock:
+            gate = self._gate
+        if (
+            gate is not None
+            and incoming.operation is not None
+            and incoming.operation.kind == "read"
+        ):
+            gate.wait(self._stopping)
         if incoming.operation is not None:
+            reply = self._encoded(incoming, reply)
             # Latency is applied after the work is done and recorded, like a slow
             # network: a write whose answer times out has still happened.
             rule = self._take("latency", incoming.operation.name)
             if rule is not None:
                 self._stopping.wait(rule.seconds)
+        return reply
+
+    def _encoded(self, incoming: _Incoming, reply: _Reply) -> _Reply:
+        """Apply gzip, inflation and trickling to an answer that has been recorded."""
+        assert incoming.operation is not None
+        name = incoming.operation.name
+        inflate = self._take("inflate", name)
+        trickle = self._take("trickle", name)
+        if inflate is not None:
+            body = _gzip_padded(reply.body, inflate.size)
+        elif self.gzip_answers and "gzip" in incoming.accept_encoding:
+            body = _gzip_padded(reply.body, 0)
+        else:
+            body = b""
+        if body:
+            reply = replace(reply, body=body, headers={**reply.headers, "Content-Encoding": "gzip"})
+        if trickle is not None:
+            reply = replace(reply, trickle=trickle.seconds)
         return reply
 
     def _incoming(self, path: str, headers: dict[str, str], body: bytes) -> _Incoming:
@@ -404,6 +503,7 @@ class FakeTwentyFour:
             cookie=cookie,
             session_valid=session_valid,
             body=body,
+            accept_encoding=headers.get("accept-encoding", "").lower(),
         )
 
     def _answer(self, incoming: _Incoming) -> tuple[_Reply, Outcome]:
@@ -413,13 +513,18 @@ class FakeTwentyFour:
             # SOAP 1.1 travels as text/xml; anything else is refused at the HTTP level.
             return _text_reply(415, "Unsupported Media Type"), "http_error"
         operation = incoming.operation
+        quarantine = self._over_limit()
+        if quarantine is not None:
+            return _Reply(500, fault(quarantine)), "fault"
         if operation is not None:
             if self._take("drop", operation.name):
                 return _Reply(0, b"", drop=True), "dropped"
             error = self._take("http_error", operation.name)
             if error is not None:
                 page = f"<html><body>HTTP {error.status}</body></html>"
-                return _Reply(error.status, page.encode(), "text/html; charset=utf-8"), "http_error"
+                headers = {} if error.retry_after is None else {"Retry-After": error.retry_after}
+                reply = _Reply(error.status, page.encode(), "text/html; charset=utf-8", headers)
+                return reply, "http_error"
         context = self._context(incoming.cookie if incoming.session_valid else None)
         try:
             return self._soap(incoming, context), context.outcome
@@ -427,6 +532,22 @@ class FakeTwentyFour:
             return _Reply(500, fault(exc.fault)), "unauthenticated"
         except SoapFault as exc:
             return _Reply(500, fault(exc)), "fault"
+
+    def _over_limit(self) -> SoapFault | None:
+        """The vendor's quarantine fault once `request_limit` requests have been answered."""
+        with self._lock:
+            self._requests_counted += 1
+            excess = (
+                0 if self.request_limit is None else self._requests_counted - self.request_limit
+            )
+        if excess <= 0:
+            return None
+        ends = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        ends += dt.timedelta(hours=1)
+        return SoapFault(
+            f"Limit exceeded by {excess}. Request is blocked. "
+            f"Quarantine ends at {ends:%d.%m.%Y %H:%M:%S}"
+        )
 
     def _soap(self, incoming: _Incoming, context: Context) -> _Reply:
         operation = incoming.operation
@@ -453,8 +574,14 @@ class FakeTwentyFour:
         injected = self._take("fault", operation.name)
         if injected is not None:
             raise SoapFault(injected.message, injected.code)
+        lose = self._take("lose", operation.name)
+        if lose is not None and lose.size >= 0:
+            _keep_first_items(request, lose.size)
         with self._lock:  # one operation at a time: the data model is not thread-safe
             children = operation.handler(context, request)
+        if lose is not None:
+            context.outcome = "answer_lost"
+            return _Reply(0, b"", drop=True)
         return _Reply(200, response(operation.name, children), headers=context.response_headers)
 
     def _context(self, session_id: str | None) -> Context:
@@ -486,10 +613,60 @@ class FakeTwentyFour:
             self._calls.append(record)
 
 
+class _ReadGate:
+    """Reads wait here until `size` of them are waiting together (see hold_reads_until)."""
+
+    def __init__(self, size: int, timeout: float) -> None:
+        self._size = size
+        self._timeout = timeout
+        self._waiting = 0
+        self._lock = threading.Lock()
+        self._opened = threading.Event()
+
+    def wait(self, stopping: threading.Event) -> None:
+        self._arrive()
+        deadline = time.monotonic() + self._timeout
+        while not self._opened.is_set() and not stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._opened.wait(min(remaining, 0.05))
+
+    def open(self) -> None:
+        self._opened.set()
+
+    def _arrive(self) -> None:
+        with self._lock:
+            self._waiting += 1
+            if self._waiting >= self._size:
+                self._opened.set()
+
+
 class _Unauthenticated(Exception):
     def __init__(self, fault: SoapFault) -> None:
         super().__init__(fault.message)
         self.fault = fault
+
+
+def _keep_first_items(request: etree._Element, count: int) -> None:
+    """Cut the request's list (its first element's children, e.g. each Category) to `count`."""
+    listing = next(iter(request), None)
+    if listing is not None:
+        for item in list(listing)[count:]:
+            listing.remove(item)
+
+
+def _gzip_padded(body: bytes, size: int) -> bytes:
+    """`body` gzipped, followed by whitespace up to `size` bytes (XML allows it after the root)."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [compressor.compress(body)]
+    padding = max(0, size - len(body))
+    block = b" " * (1024 * 1024)
+    while padding > 0:
+        parts.append(compressor.compress(block[: min(padding, len(block))]))
+        padding -= len(block)
+    parts.append(compressor.flush())
+    return b"".join(parts)
 
 
 def _text_reply(status: int, message: str) -> _Reply:
@@ -556,7 +733,15 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(reply.body)
+            if reply.trickle <= 0:
+                self.wfile.write(reply.body)
+                return
+            stopping = self.server.fake._stopping
+            for index in range(len(reply.body)):
+                self.wfile.write(reply.body[index : index + 1])
+                self.wfile.flush()
+                if stopping.wait(reply.trickle):
+                    return
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (e.g. its timeout fired during injected latency)
 
@@ -573,10 +758,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=0, help="port (default: any free one)")
     parser.add_argument("--seconds", type=float, help="stop after this long (default: Ctrl-C)")
+    parser.add_argument(
+        "--companies", type=int, default=0, help="add this many generated customers"
+    )
     options = parser.parse_args(argv)
+    data = FakeData.sample()
+    data.add_companies(max(0, options.companies))
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signal, _frame: stopped.set())
-    with FakeTwentyFour(port=options.port) as server:
+    with FakeTwentyFour(data=data, port=options.port) as server:
         for name, value in {**server.env(), "CRMCONF_TARGET": "24so://"}.items():
             print(f"export {name}={shlex.quote(value)}")
         sys.stdout.flush()

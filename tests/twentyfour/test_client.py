@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
 from crmconf.errors import TargetError
 from crmconf.targets.twentyfour import (
     Category,
+    ClientInformation,
     CompanyUpdate,
     TwentyFourApiError,
     TwentyFourClient,
 )
+from crmconf.targets.twentyfour.retry import RetryLog
 from crmconf.testing import FakeTwentyFour
 
 from .support import ClientFactory
@@ -406,3 +412,193 @@ def test_creating_write_that_timed_out_is_not_repeated(
     # It did arrive: retrying would have created "Slow" twice.
     assert [c.name for c in fake.data.categories.values()].count("Slow") == 1
     assert fake.count("SaveCategories") == 1
+
+
+# ---- what one answer may cost -----------------------------------------------------------------
+
+
+def test_gzip_answers_are_read(fake: FakeTwentyFour, client: TwentyFourClient) -> None:
+    fake.gzip_answers = True
+
+    assert len(client.categories()) == 3
+
+    assert fake.count("GetCategories") == 1
+
+
+def test_an_answer_inflating_past_the_limit_is_refused_without_holding_it(
+    fake: FakeTwentyFour, make_client: ClientFactory
+) -> None:
+    client = make_client(max_answer_bytes=1024 * 1024)
+    client.login()
+    # ~70 KB on the wire, 64 MiB inflated.
+    fake.inflate_answers(64 * 1024 * 1024, count=None, operation="GetCategories")
+    tracemalloc.start()
+    try:
+        with pytest.raises(TargetError, match="larger than 1 MB once decompressed") as caught:
+            client.categories()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert peak < 16 * 1024 * 1024
+    assert "retry" not in str(caught.value) and fake.count("GetCategories") == 1
+
+
+def test_an_answer_within_the_limit_may_inflate(
+    fake: FakeTwentyFour, make_client: ClientFactory
+) -> None:
+    client = make_client(max_answer_bytes=8 * 1024 * 1024)
+    client.login()
+    fake.inflate_answers(4 * 1024 * 1024, operation="GetCategories")
+
+    assert len(client.categories()) == 3
+
+
+def test_a_trickling_answer_is_bounded_by_the_timeout_as_a_whole(
+    fake: FakeTwentyFour, make_client: ClientFactory
+) -> None:
+    client = make_client(timeout=1.0, retries=0)
+    client.login()
+    # Each byte comes well within the 1 s per-read timeout; the answer would take minutes.
+    fake.trickle_answers(0.05, count=None, operation="GetStatuses")
+    started = time.monotonic()
+
+    with pytest.raises(TargetError, match=r"did not arrive completely within 1 s"):
+        client.statuses()
+
+    assert time.monotonic() - started < 3.0
+
+
+def test_retries_of_one_kind_are_said_once_then_summed_up(
+    fake: FakeTwentyFour, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    shared = RetryLog()
+    first, second = make_client(retry_log=shared), make_client(retry_log=shared)
+    first.login()
+    second.login()
+    caplog.set_level(logging.WARNING)
+
+    fake.inject_http_error(503, count=2, operation="GetStatuses")
+    assert first.statuses()
+    fake.inject_http_error(503, count=2, operation="GetStatuses")
+    assert second.statuses()
+    shared.report()
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "24SevenOffice GetStatuses: HTTP 503 without a SOAP answer; retrying (at most 3 times)",
+        "24SevenOffice: 2 request(s) retried, 4 retries in all; 2 succeeded on a retry, 0 gave up",
+    ]
+
+
+def test_retry_after_seconds_is_honoured(fake: FakeTwentyFour, make_client: ClientFactory) -> None:
+    delays: list[float] = []
+    client = make_client(sleep=delays.append)
+    client.login()
+    fake.inject_http_error(503, operation="GetStatuses", retry_after="7")
+
+    assert client.statuses()
+
+    assert delays == [7.0]
+
+
+def test_retry_after_as_an_http_date_is_honoured(
+    fake: FakeTwentyFour, make_client: ClientFactory
+) -> None:
+    delays: list[float] = []
+    client = make_client(sleep=delays.append)
+    client.login()
+    when = datetime.now(UTC) + timedelta(seconds=20)
+    fake.inject_http_error(429, operation="GetStatuses", retry_after=format_datetime(when, True))
+
+    assert client.statuses()
+
+    (delay,) = delays
+    assert 15.0 <= delay <= 20.0
+
+
+def test_a_retry_after_longer_than_crmconf_waits_ends_the_run(
+    fake: FakeTwentyFour, make_client: ClientFactory
+) -> None:
+    delays: list[float] = []
+    client = make_client(sleep=delays.append)
+    client.login()
+    fake.inject_http_error(503, operation="GetStatuses", retry_after="3600")
+
+    with pytest.raises(TargetError, match=r"asks to wait 3600 s.*run again later"):
+        client.statuses()
+
+    assert delays == [] and fake.count("GetStatuses") == 1
+
+
+def test_a_503_on_a_creating_write_is_retried(
+    fake: FakeTwentyFour, client: TwentyFourClient
+) -> None:
+    client.login()
+    fake.inject_http_error(503, count=2, operation="SaveCategories")
+
+    (saved,) = client.save_categories([Category(None, "Once", True, True)])
+
+    assert saved.id is not None and fake.count("SaveCategories") == 3
+    assert [c.name for c in fake.data.categories.values()].count("Once") == 1
+
+
+def test_client_information_names_the_identity_in_use(client: TwentyFourClient) -> None:
+    assert client.client_information() == ClientInformation("Demo AS", "912345678")
+
+    client.set_identity("11111111-2222-4333-8444-666666666666")
+
+    assert client.client_information() == ClientInformation("Demo Sandbox AS", "987654321")
+
+
+# ---- the streamed company listing -------------------------------------------------------------
+
+
+def test_company_assignments_are_streamed_with_the_three_fields(
+    fake: FakeTwentyFour, client: TwentyFourClient
+) -> None:
+    fake.gzip_answers = True
+
+    companies = client.company_assignments()
+
+    expected = sorted(fake.data.companies.values(), key=lambda c: c.id)
+    assert [(c.id, c.name, c.industry_id, c.status) for c in companies] == [
+        (c.id, None, c.industry_id, c.status) for c in expected
+    ]
+    (call,) = [c for c in fake.calls if c.operation == "GetCompanies"]
+    assert call.outcome == "ok"
+    assert b"<ns0:string>Id</ns0:string><ns0:string>IndustryId</ns0:string>" in call.request_body
+
+
+def test_company_assignments_report_api_exceptions(
+    fake: FakeTwentyFour, client: TwentyFourClient
+) -> None:
+    fake.inject_api_exception("Access denied", error_type="Auth", operation="GetCompanies")
+
+    with pytest.raises(
+        TwentyFourApiError, match=r"GetCompanies: 1 of 13 item.*Auth: Access denied"
+    ):
+        client.company_assignments()
+
+
+def test_company_assignments_survive_an_expired_session_and_a_503(
+    fake: FakeTwentyFour, client: TwentyFourClient
+) -> None:
+    client.login()
+    fake.expire_sessions()
+    fake.inject_http_error(503, operation="GetCompanies")
+
+    assert len(client.company_assignments()) == 12
+
+    assert client.stats.session_renewals == 1 and client.stats.retries == 1
+
+
+def test_a_fault_in_the_streamed_listing_is_one_line(
+    fake: FakeTwentyFour, make_client: ClientFactory
+) -> None:
+    client = make_client(retries=0)
+    client.login()
+    fake.inject_fault("Object reference not set", operation="GetCompanies")
+
+    with pytest.raises(TargetError, match="GetCompanies: the service returned a SOAP fault"):
+        client.company_assignments()

@@ -53,6 +53,8 @@ ALL_OPERATIONS = {
     "GetCompanies",
     "SaveCompanies",
     "GetUsers",
+    "GetClientInformation",
+    "GetCompanySyncList",
 }
 
 
@@ -81,7 +83,13 @@ def exchanges() -> Iterator[list[CallRecord]]:
         client.statuses()
         client.crm_groups()
         client.users()
+        client.client_information()
+        fake.data.delete_company(10005)
+        fake.data.sync_page_size = 5
+        list(client.company_sync_list(active=None))
+        list(client.company_sync_list(active=False))
         list(client.company_pages(page_size=4))
+        client.company_assignments()  # the streamed listing: a request built without zeep
         client.save_companies(
             [CompanyUpdate(10001, industry_id=3, status=2), CompanyUpdate(10002, status=1)]
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,60 @@ def test_secret_redacts_itself_everywhere() -> None:
         assert "hunter2" not in text and "s3cret-value" not in text
     assert secret == Secret("hunter2") and secret != Secret("other")
     assert secret.reveal() == "hunter2"
+
+
+def _with_password_file(path: str) -> dict[str, str]:
+    environ = {k: v for k, v in GOOD.items() if k != "CRMCONF_24SO_PASSWORD"}
+    return {**environ, "CRMCONF_24SO_PASSWORD_FILE": path}
+
+
+def test_a_fifo_as_password_file_is_refused_without_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "password.fifo"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+
+    with pytest.raises(TargetError, match="not a regular file") as caught:
+        credentials_from_env(_with_password_file(str(fifo)))
+
+    assert time.monotonic() - started < 2  # nobody writes to it: reading would hang
+    assert "CRMCONF_24SO_PASSWORD_FILE" in str(caught.value)
+
+
+def test_a_device_as_password_file_is_refused() -> None:
+    with pytest.raises(TargetError, match="not a regular file"):
+        credentials_from_env(_with_password_file("/dev/zero"))
+
+
+def test_a_huge_password_file_is_refused_after_a_bounded_read(tmp_path: Path) -> None:
+    big = tmp_path / "password"
+    big.write_bytes(b"x" * (1024 * 1024))
+
+    with pytest.raises(TargetError, match="larger than 4096 bytes") as caught:
+        credentials_from_env(_with_password_file(str(big)))
+
+    assert "xxxx" not in str(caught.value)
+
+
+@pytest.mark.parametrize("password", ["pass\x01word", "pass\x00", "new\nline", "esc\x1b[0m"])
+def test_a_password_with_a_control_character_is_a_clear_error(password: str) -> None:
+    with pytest.raises(TargetError, match="control character") as caught:
+        credentials_from_env({**GOOD, "CRMCONF_24SO_PASSWORD": password})
+
+    assert password not in str(caught.value)
+    assert "CRMCONF_24SO_PASSWORD" in str(caught.value)
+
+
+def test_a_password_file_with_a_control_character_is_a_clear_error(tmp_path: Path) -> None:
+    secret_file = tmp_path / "password"
+    secret_file.write_bytes(b"bad\x07bell\n")
+
+    with pytest.raises(TargetError, match=r"CRMCONF_24SO_PASSWORD_FILE.*control character"):
+        credentials_from_env(_with_password_file(str(secret_file)))
+
+
+def test_a_password_file_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    secret_file = tmp_path / "password"
+    secret_file.write_bytes(b"\xff\xfe-latin")
+
+    with pytest.raises(TargetError, match="not UTF-8"):
+        credentials_from_env(_with_password_file(str(secret_file)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -189,3 +190,37 @@ def test_latency_on_every_call_and_round_trips_tell_sequential_from_concurrent(
 
     _post(fake, AUTH, "HasSession", inner)  # after all four were answered
     assert fake.round_trips() == 2
+
+
+def test_held_reads_pass_together_or_wait_out_the_timeout(fake: FakeTwentyFour) -> None:
+    session_id = _login(fake)
+    inner = '<GetStatuses xmlns="http://24sevenOffice.com/webservices"/>'
+    cookie = f"ASP.NET_SessionId={session_id}"
+    fake.hold_reads_until(3, timeout=0.4)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        together = list(
+            pool.map(lambda _: _post(fake, COMPANY, "GetStatuses", inner, Cookie=cookie), range(3))
+        )
+    assert [reply.status_code for reply in together] == [200, 200, 200]
+    assert fake.most_in_flight == 3
+
+    fake.clear_injections()
+    fake.reset_calls()
+    fake.hold_reads_until(2, timeout=0.4)
+    started = time.monotonic()
+    alone = _post(fake, COMPANY, "GetStatuses", inner, Cookie=cookie)
+    assert alone.status_code == 200
+    assert time.monotonic() - started >= 0.4  # held until the timeout, then answered
+    assert fake.most_in_flight == 1
+
+
+def test_large_accounts_are_generated_quickly() -> None:
+    data = FakeData.sample()
+    started = time.monotonic()
+
+    data.add_companies(100_000)
+
+    assert time.monotonic() - started < 5.0
+    assert len(data.companies) == 100_012 and max(data.companies) == 110_012
+    assert {c.industry_id for c in data.companies.values()} == set(data.industries)

@@ -234,21 +234,26 @@ def test_an_unmanaged_or_unreadable_kind_reads_nothing(
 
 def test_kinds_are_read_concurrently(fake: FakeTwentyFour, target: TwentyFourTarget) -> None:
     kinds = [CATEGORIES, GROUPS, INDUSTRIES, STATUS_TYPES, STAGES]
+    # The fake holds every read until all six are in flight (at most 5 s), so no worker
+    # can finish before the last read is handed out: on a busy machine a pool would
+    # otherwise reuse an idle worker and one session would serve two reads.
+    fake.hold_reads_until(6)
     target.read(kinds)  # logs each worker's client in (building a zeep client costs CPU)
     # One client, hence one session, per worker thread: no session serves two threads.
     reads = fake.read_calls()
     assert len({call.session_cookie for call in reads}) == fake.count("Login") == len(reads) == 6
+    assert fake.most_in_flight >= 6
+    fake.clear_injections()
     fake.reset_calls()
-    latency = 0.3
-    for operation in {call.operation for call in reads}:
-        fake.inject_latency(latency, count=None, operation=operation)
+    fake.hold_reads_until(6)
 
     state = target.read(kinds)
 
     assert set(state.items) == {CATEGORIES.name, GROUPS.name, INDUSTRIES.name, STATUS_TYPES.name}
     assert fake.count() == 6 and fake.count("Login") == 0
-    # All six were being answered at once: the read costs one round trip of wall time
-    # (measured as wall time in benchmarks/, not here).
+    # All six were being answered at once (a target reading one kind after another would
+    # keep the fake waiting for the timeout and never reach six): the read costs one
+    # round trip of wall time (measured as wall time in benchmarks/, not here).
     assert fake.most_in_flight == 6
 
 

@@ -271,3 +271,94 @@ def test_a_failed_save_categories_is_one_line_and_moves_nothing(
     assert "SaveCategories: the service returned a SOAP fault" in message
     assert "\n" not in message
     assert fake.count("SaveCompanies") == 0
+
+
+# Finishing the job after transient faults
+
+
+def _category_names(fake: FakeTwentyFour) -> list[str]:
+    return sorted(c.name for c in fake.data.categories.values())
+
+
+WANTED_CATEGORIES = ["Members", "Newsletter", "Partner", "Reseller", "VIP"]
+
+
+def test_a_503_on_a_creating_save_is_retried_and_creates_once(
+    fake: FakeTwentyFour, target: TwentyFourTarget, config: Config
+) -> None:
+    plan = api.plan(load(config(MERGE_RETAIL)), target)
+    fake.inject_http_error(503, operation="SaveCategories", retry_after="0")
+
+    api.apply(plan, target)
+
+    assert fake.count("SaveCategories") == 2
+    assert _category_names(fake) == WANTED_CATEGORIES
+
+
+def test_a_429_on_a_creating_save_is_retried(
+    fake: FakeTwentyFour, target: TwentyFourTarget, config: Config
+) -> None:
+    plan = api.plan(load(config(MERGE_RETAIL)), target)
+    fake.inject_http_error(429, operation="SaveCategories")
+
+    api.apply(plan, target)
+
+    assert _category_names(fake) == WANTED_CATEGORIES
+
+
+def test_a_lost_answer_after_everything_landed_sends_nothing_again(
+    fake: FakeTwentyFour,
+    target: TwentyFourTarget,
+    config: Config,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    plan = api.plan(load(config(MERGE_RETAIL)), target)
+    fake.reset_calls()
+    fake.lose_answers(operation="SaveCategories")
+
+    api.apply(plan, target)
+
+    assert fake.count("SaveCategories") == 1 and fake.count("GetCategories") >= 2
+    assert _category_names(fake) == WANTED_CATEGORIES
+    (note,) = [r.getMessage() for r in caplog.records if "answer was lost" in r.getMessage()]
+    assert "already saved: " in note and "nothing left to send" in note
+    assert api.plan(load(config(MERGE_RETAIL)), target).automatic == ()
+
+
+def test_a_lost_answer_after_part_landed_sends_only_the_rest(
+    fake: FakeTwentyFour,
+    target: TwentyFourTarget,
+    config: Config,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    plan = api.plan(load(config(MERGE_RETAIL)), target)
+    fake.reset_calls()
+    fake.lose_answers(operation="SaveCategories", saving=1)
+
+    api.apply(plan, target)
+
+    saves = [c for c in fake.calls if c.operation == "SaveCategories"]
+    assert len(saves) == 2
+    first_sent = saves[0].request_body.count(b"<ns0:Category>")
+    assert saves[1].request_body.count(b"<ns0:Category>") == first_sent - 1
+    assert _category_names(fake) == WANTED_CATEGORIES  # every one exactly once
+    (note,) = [r.getMessage() for r in caplog.records if "answer was lost" in r.getMessage()]
+    assert "already saved: '" in note and "sending the rest: '" in note
+
+
+def test_reconciling_lost_answers_is_bounded(
+    fake: FakeTwentyFour, target: TwentyFourTarget, config: Config
+) -> None:
+    plan = api.plan(load(config(MERGE_RETAIL)), target)
+    fake.reset_calls()
+    fake.lose_answers(operation="SaveCategories", saving=0, count=None)
+
+    with pytest.raises(TargetError, match="gave up after reading back") as caught:
+        api.apply(plan, target)
+
+    assert fake.count("SaveCategories") == 4  # the first send and three rounds of the rest
+    assert "still not confirmed: 'Partner'" in str(caught.value) or "'Reseller'" in str(
+        caught.value
+    )
+    assert _category_names(fake) == ["Newsletter", "Partner", "VIP"]
+    assert fake.count("SaveCompanies") == 0

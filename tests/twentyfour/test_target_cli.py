@@ -7,6 +7,7 @@ sets them in a shell, and the command runs with `--target 24so://`.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -186,7 +187,8 @@ def test_plan_and_validate_never_write_and_read_only_what_they_need(
 
     crm.reset_calls()
     assert cli("plan", categories, "--target", "24so://").exit_code == 0
-    assert set(crm.operations()) == {"Login", "GetCategories"}
+    # GetClientInformation: the client named at the top of the plan.
+    assert set(crm.operations()) == {"Login", "GetCategories", "GetClientInformation"}
 
     crm.reset_calls()
     only_stages = cli("plan", stages, "--target", "24so://", "--detailed-exitcode")
@@ -267,6 +269,39 @@ def test_unreachable_host(
     line = _error_line(cli("plan", write(FULL), "--target", "24so://"))
 
     assert "cannot connect" in line and "gave up after 2 attempts" in line
+
+
+def test_a_refused_connection_warns_once_per_request_and_sums_up(
+    crm: FakeTwentyFour, write: Callable[[str], Path]
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    environ = {
+        **os.environ,
+        "CRMCONF_24SO_URL": f"http://127.0.0.1:{closed_port}",
+        "CRMCONF_24SO_RETRIES": "2",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "-m", "crmconf", "plan", str(write(FULL)), "--target", "24so://"],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    retrying = [line for line in lines if "retrying" in line]
+    # Login is the first request of each of the reads' clients: at most one line each,
+    # never one line per attempt.
+    assert 1 <= len(retrying) <= 6, result.stderr
+    assert not [line for line in lines if "retry 2 of" in line], result.stderr
+    summary = [line for line in lines if "retried" in line and "in all" in line]
+    assert len(summary) == 1, result.stderr
+    assert lines[-1].startswith("error:") and "gave up after 3 attempts" in lines[-1]
 
 
 def test_soap_fault(cli: Cli, crm: FakeTwentyFour, write: Callable[[str], Path]) -> None:

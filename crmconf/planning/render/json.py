@@ -10,5 +10,7 @@ from crmconf.planning.changes import Plan
 from crmconf.planning.document import plan_document
 
 
-def render_json(plan: Plan, impact: Mapping[str, Any] | None = None) -> str:
-    return json.dumps(plan_document(plan, impact), ensure_ascii=False, indent=2) + "\n"
+def render_json(
+    plan: Plan, impact: Mapping[str, Any] | None = None, target: Mapping[str, Any] | None = None
+) -> str:
+    return json.dumps(plan_document(plan, impact, target), ensure_ascii=False, indent=2) + "\n"

@@ -11,9 +11,15 @@ Behaviour in one place:
   the call. Any other fault is reported as it is. (The fake server signals an
   expired session with a SOAP fault and HasSession=false, matching this.)
 * Transient failures (timeouts, broken connections, HTTP 5xx without a SOAP
-  fault) are retried with bounded exponential backoff and jitter; SOAP faults
-  and 4xx never are. Requests that create things are only repeated when the
-  first attempt provably never reached the server (see retry.py).
+  fault, 429) are retried with bounded exponential backoff and jitter, or after
+  the server's Retry-After; SOAP faults and other 4xx never are. Requests that
+  create things are only repeated when the first attempt provably was not
+  processed (never sent, or answered 503/429; see retry.py); otherwise the
+  failure is a WriteMayHaveLanded for the caller to reconcile.
+* The vendor's quarantine fault (hourly request limit exceeded) ends the call
+  at once, unretried; with a RequestBudget every request is counted first.
+* The light company listing (company_assignments) is parsed as it arrives
+  with lxml (streaming.py); everything else goes through zeep.
 * Every failure surfaces as crmconf.errors.TargetError with a one-line
   message that never holds the password or the session id (see failures.py).
 
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -33,20 +40,23 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 import requests
+from lxml import etree
 from zeep.exceptions import Error as ZeepError
-from zeep.exceptions import Fault, TransportError
+from zeep.exceptions import Fault, TransportError, XMLSyntaxError
 from zeep.proxy import ServiceProxy
 
 from crmconf.errors import TargetError
 
+from .budget import Quarantined, RequestBudget
 from .credentials import Credentials, credentials_from_env
-from .failures import api_error, describe, scrub
+from .failures import WriteMayHaveLanded, api_error, describe, scrub
 from .mapping import (
     ASSIGNMENT_PROPERTIES,
     COMPANY_PROPERTIES,
     api_failures,
     category_from,
     category_to,
+    client_information_from,
     company_from,
     company_update_to,
     group_from,
@@ -55,23 +65,37 @@ from .mapping import (
     key_values,
     opt_int,
     search_since,
+    sync_company_from,
     user_from,
 )
 from .models import (
     ApiFailure,
     CallStats,
     Category,
+    ClientInformation,
     Company,
     CompanyUpdate,
     CrmGroup,
     Identity,
+    SyncCompany,
     User,
 )
-from .retry import Backoff, Transience, classify, should_retry
+from .retry import (
+    MAX_RETRY_AFTER,
+    Backoff,
+    RetryLog,
+    Transience,
+    classify,
+    retry_after,
+    should_retry,
+)
+from .streaming import CompanyListing, listing_request
 from .transport import (
     AUTH,
     CLIENT,
     COMPANY,
+    DEFAULT_MAX_ANSWER_BYTES,
+    HttpStatusError,
     ServiceSpec,
     SessionTransport,
     bind_service,
@@ -81,6 +105,13 @@ from .transport import (
 log = logging.getLogger(__name__)
 
 _LOOPBACK: Final = frozenset({"127.0.0.1", "::1", "localhost"})
+# The vendor's answer once its hourly limit is exceeded: "Limit exceeded by 1. Request is
+# blocked. Quarantine ends at <time>". Every further request extends nothing but is wasted.
+_QUARANTINE: Final = re.compile(r"request is blocked|quarantine ends", re.IGNORECASE)
+# "Every company": the API needs a criterion, and nothing changed before this date.
+_SINCE_EVER: Final = "1900-01-01T00:00:00"
+# A bound on GetCompanySyncList paging, whatever TotalPages says: 5 million companies.
+_MAX_SYNC_PAGES: Final = 5000
 # HTTP answers that, like a fault, may mean "your session is not valid".
 _AUTH_STATUSES: Final = frozenset({401, 403})
 
@@ -97,12 +128,20 @@ class TwentyFourClient:
         retries: int = 3,
         backoff: Backoff | None = None,
         verify: bool | str = True,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        retry_log: RetryLog | None = None,
+        budget: RequestBudget | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
     ) -> None:
         """`retries` is how many times a transient failure is retried (0 = never).
 
         `verify` is requests' TLS setting: True (default), or a CA bundle path.
+        `timeout` bounds each request as a whole, from sending to the answer's
+        last byte; `max_answer_bytes` bounds an answer's decompressed size.
+        `retry_log` collects the retries of several clients (a target's workers)
+        so each kind of failure is said once; by default the client has its own.
+        `budget`, if given, is taken from before every request (see budget.py).
         `sleep` and `rng` exist so tests can make backoff instant and deterministic.
         """
         if timeout <= 0:
@@ -115,13 +154,19 @@ class TwentyFourClient:
         self._backoff = backoff or Backoff()
         self._sleep = sleep
         self._rng = rng
+        self._retry_log = retry_log or RetryLog()
+        self._budget = budget
         self._session_id: str | None = None
         # Every session id this client has held, so an echo of an old one is scrubbed too.
         self._past_session_ids: list[str] = []
         self._stats = CallStats()
         self._http = new_http_session(verify)
         self._transport = SessionTransport(
-            self._http, timeout, session_id=lambda: self._session_id, on_request=self._count
+            self._http,
+            timeout,
+            session_id=lambda: self._session_id,
+            on_request=self._count,
+            max_answer_bytes=max_answer_bytes,
         )
         self._services: dict[str, ServiceProxy] = {}
 
@@ -198,6 +243,10 @@ class TwentyFourClient:
     def identities(self) -> list[Identity]:
         result = self._call(AUTH, "GetIdentities")
         return [identity_from(v) for v in items(result, "Identity")]
+
+    def client_information(self) -> ClientInformation:
+        """The name and organisation number of the client the session acts for."""
+        return client_information_from(self._call(CLIENT, "GetClientInformation"))
 
     def set_identity(self, identity_id: str) -> None:
         """Switch the session to another client (company account) the user has access to."""
@@ -277,8 +326,57 @@ class TwentyFourClient:
         every id. Asking that listing for two more integers gives everything usage
         counts and customer moves need, with no page requests after it.
         """
-        entries = self._companies(search_since(None), ASSIGNMENT_PROPERTIES)
-        return sorted((company_from(e) for e in entries), key=lambda c: c.id)
+        listing = self._with_session(
+            "GetCompanies",
+            lambda: self._retrying("GetCompanies", self._stream_assignments, idempotent=True),
+        )
+        if listing.failures:
+            raise api_error(
+                "GetCompanies",
+                self._scrubbed(listing.failures),
+                len(listing.companies) + len(listing.failures),
+            )
+        return sorted(listing.companies, key=lambda c: c.id)
+
+    def _stream_assignments(self) -> CompanyListing:
+        """One light GetCompanies, parsed as it arrives (streaming.py), not through zeep."""
+        listing = CompanyListing()
+        message = listing_request(_SINCE_EVER, ASSIGNMENT_PROPERTIES)
+        try:
+            status = self._transport.stream(
+                self._base_url + COMPANY.path, "GetCompanies", message, listing.feed
+            )
+            listing.close()  # raises Fault for a SOAP fault
+        except etree.XMLSyntaxError:
+            raise XMLSyntaxError("not well-formed XML") from None  # type: ignore[no-untyped-call]
+        if status != 200:
+            raise HttpStatusError(status, None)
+        return listing
+
+    def company_sync_list(self, *, active: bool | None) -> Iterator[SyncCompany]:
+        """Companies from GetCompanySyncList: active (True), deleted (False) or all (None).
+
+        Paged by the service (1,000 a page, per the vendor's documentation),
+        pages numbered from 1; lazy, one request per page.
+        """
+        page = 1
+        while True:
+            result = self._call(
+                COMPANY,
+                "GetCompanySyncList",
+                syncSearchParameters={"Page": page, "Active": active},
+            )
+            if result is None:
+                return
+            entries = [] if result.Items is None else (result.Items.SyncCompany or [])
+            for entry in entries:
+                company = sync_company_from(entry)
+                if company is not None:
+                    yield company
+            total_pages = int(result.TotalPages or 0)
+            if page >= min(total_pages, _MAX_SYNC_PAGES) or not entries:
+                return
+            page += 1
 
     def save_companies(
         self, updates: Sequence[CompanyUpdate], *, batch_size: int = 100
@@ -327,11 +425,17 @@ class TwentyFourClient:
     def _call(
         self, spec: ServiceSpec, operation: str, *, idempotent: bool = True, **params: Any
     ) -> Any:
-        """Call with a session: log in if needed; on a lost session, log in once and repeat."""
+        """Call through zeep with a session (see _with_session)."""
+        return self._with_session(
+            operation, lambda: self._send(spec, operation, params, idempotent=idempotent)
+        )
+
+    def _with_session(self, operation: str, send: Callable[[], Any]) -> Any:
+        """Log in if needed; on a lost session, log in once and repeat."""
         if self._session_id is None:
             self.login()
         try:
-            return self._send(spec, operation, params, idempotent=idempotent)
+            return send()
         except (Fault, TransportError) as exc:
             if not self._session_was_lost():
                 raise self._service_error(exc, operation) from None
@@ -339,7 +443,7 @@ class TwentyFourClient:
         self._stats.session_renewals += 1
         self.login()
         try:
-            return self._send(spec, operation, params, idempotent=idempotent)
+            return send()
         except (Fault, TransportError) as exc:
             raise self._service_error(exc, operation) from None
 
@@ -364,13 +468,19 @@ class TwentyFourClient:
         Raises Fault and HTTP 401/403 TransportError unchanged (the caller
         decides about the session); everything else becomes TargetError.
         """
-        where = f"24SevenOffice {operation}"
         service = self._service(spec)
+        return self._retrying(operation, lambda: service[operation](**params), idempotent)
+
+    def _retrying(self, operation: str, attempt_once: Callable[[], Any], idempotent: bool) -> Any:
+        """`attempt_once` with bounded retries of transient failures (see _send)."""
+        where = f"24SevenOffice {operation}"
         attempt = 0
         while True:
             try:
-                return service[operation](**params)
-            except Fault:
+                result = attempt_once()
+            except Fault as exc:
+                if _QUARANTINE.search(str(exc.message or "")):
+                    raise self._quarantined(exc) from None
                 raise
             except TransportError as exc:
                 if exc.status_code in _AUTH_STATUSES:
@@ -378,12 +488,15 @@ class TwentyFourClient:
                 failure: Exception = exc
             except (requests.RequestException, ZeepError) as exc:
                 failure = exc
+            else:
+                if attempt:
+                    self._retry_log.recovered()
+                return result
             if attempt < self._retries and should_retry(failure, idempotent=idempotent):
-                delay = self._backoff.delay(attempt, self._rng)
+                delay = self._delay(failure, attempt, where)
                 attempt += 1
                 self._stats.retries += 1
-                log.warning(
-                    "%s; retry %d of %d in %.2fs",
+                self._retry_log.retrying(
                     describe(failure, where=where, secrets=self._secrets()),
                     attempt,
                     self._retries,
@@ -393,6 +506,19 @@ class TwentyFourClient:
                 continue
             raise self._transport_error(failure, where, attempt, idempotent) from None
 
+    def _delay(self, failure: Exception, retries_done: int, where: str) -> float:
+        """The server's Retry-After if it sent one (and it is not too long), else the backoff."""
+        asked = retry_after(failure.retry_after) if isinstance(failure, HttpStatusError) else None
+        if asked is None:
+            return self._backoff.delay(retries_done, self._rng)
+        if asked > MAX_RETRY_AFTER:
+            raise TargetError(
+                f"{describe(failure, where=where, secrets=self._secrets())}; the service asks "
+                f"to wait {asked:.0f} s before trying again, longer than crmconf waits "
+                f"({MAX_RETRY_AFTER:.0f} s): run again later"
+            )
+        return asked
+
     def _service(self, spec: ServiceSpec) -> ServiceProxy:
         proxy = self._services.get(spec.binding)
         if proxy is None:
@@ -400,7 +526,18 @@ class TwentyFourClient:
             self._services[spec.binding] = proxy
         return proxy
 
+    def _quarantined(self, fault: Fault) -> Quarantined:
+        announced = scrub(str(fault.message or ""), self._secrets())
+        if self._budget is not None:
+            return self._budget.quarantine(announced)
+        return Quarantined(
+            f"24SevenOffice blocks this machine's requests: {announced}. "
+            "Nothing more was sent; run again after the quarantine ends"
+        )
+
     def _count(self, operation: str) -> None:
+        if self._budget is not None:
+            self._budget.take()  # may wait for room, or raise OverBudget / Quarantined
         self._stats.requests[operation] = self._stats.requests.get(operation, 0) + 1
         log.debug("24SevenOffice request: %s", operation)
 
@@ -427,9 +564,9 @@ class TwentyFourClient:
         message = describe(exc, where=where, secrets=self._secrets())
         if retries_done:
             message += f" (gave up after {retries_done + 1} attempts)"
-        elif not idempotent and classify(exc) is Transience.MAYBE_PROCESSED:
-            message += (
-                " (not retried: the change may have been applied; "
+        if not idempotent and classify(exc) is Transience.MAYBE_PROCESSED:
+            return WriteMayHaveLanded(
+                message + " (not retried: the change may have been applied; "
                 "run plan again to see the current state)"
             )
         return TargetError(message)

@@ -9,7 +9,9 @@ Every error names the variables involved, never their values.
 from __future__ import annotations
 
 import hmac
+import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,12 @@ ENV_URL: Final = "CRMCONF_24SO_URL"
 # here turns a typo into a clear local error instead of a server-side fault.
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _REDACTED: Final = "**********"
+# A password file holds one line; reading at most this much bounds a mistake such as
+# pointing the variable at a log file.
+MAX_PASSWORD_FILE_BYTES: Final = 4096
+# What XML 1.0 cannot carry, and what it would silently change (CR), is never part of
+# a password typed into a login form: refusing it here beats a serializer error later.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class Secret:
@@ -109,7 +117,15 @@ def credentials_from_env(environ: Mapping[str, str]) -> Credentials:
     if missing:
         raise TargetError("24SevenOffice credentials missing: set " + ", ".join(missing))
 
-    password = inline_password or _read_password_file(password_file)
+    if inline_password:
+        password = _checked_password(inline_password, ENV_PASSWORD)
+    else:
+        password = _read_password_file(password_file)
+    if _CONTROL.search(username):
+        raise TargetError(
+            f"24SevenOffice credentials: {ENV_USERNAME} contains a control character; "
+            "set it to the login's user name"
+        )
 
     malformed = [
         name
@@ -135,17 +151,46 @@ def credentials_from_env(environ: Mapping[str, str]) -> Credentials:
 
 
 def _read_password_file(path_text: str) -> str:
+    """At most MAX_PASSWORD_FILE_BYTES of a regular file, without waiting on a pipe or device."""
     path = Path(path_text).expanduser()
+    where = f"{ENV_PASSWORD_FILE} ({path})"
     try:
-        content = path.read_text(encoding="utf-8")
+        # O_NONBLOCK: opening a FIFO nobody writes to must not block; fstat then refuses it.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         # The path is not secret; the reason (e.g. "No such file") helps the user.
         raise TargetError(
-            f"24SevenOffice credentials: cannot read {ENV_PASSWORD_FILE} ({path}): "
-            f"{exc.strerror or type(exc).__name__}"
+            f"24SevenOffice credentials: cannot read {where}: {exc.strerror or type(exc).__name__}"
+        ) from None
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise TargetError(
+                f"24SevenOffice credentials: {where} is not a regular file "
+                "(a pipe, device or folder); point it at a file holding the password"
+            )
+        content = file.read(MAX_PASSWORD_FILE_BYTES + 1)
+    if len(content) > MAX_PASSWORD_FILE_BYTES:
+        raise TargetError(
+            f"24SevenOffice credentials: {where} is larger than {MAX_PASSWORD_FILE_BYTES} "
+            "bytes; it should hold only the password"
+        )
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TargetError(
+            f"24SevenOffice credentials: {where} is not UTF-8 text; save it as UTF-8"
         ) from None
     # Secret files usually end with a newline that is not part of the password.
-    password = content.rstrip("\r\n")
+    password = text.rstrip("\r\n")
     if not password:
-        raise TargetError(f"24SevenOffice credentials: {ENV_PASSWORD_FILE} ({path}) is empty")
+        raise TargetError(f"24SevenOffice credentials: {where} is empty")
+    return _checked_password(password, where)
+
+
+def _checked_password(password: str, where: str) -> str:
+    if _CONTROL.search(password):
+        raise TargetError(
+            f"24SevenOffice credentials: the password in {where} contains a control "
+            "character (such as a line break inside it); passwords hold printable characters only"
+        )
     return password

@@ -19,6 +19,7 @@ from zeep.exceptions import Fault, TransportError, XMLParseError, XMLSyntaxError
 from crmconf.errors import TargetError
 
 from .models import ApiFailure
+from .transport import AnswerTooLarge, AnswerTooSlow
 
 _MAX_SERVER_TEXT = 240
 _WHITESPACE = re.compile(r"\s+")
@@ -37,6 +38,15 @@ class TwentyFourApiError(TargetError):
         super().__init__(message)
         self.failures = tuple(failures)
         self.saved_ids = tuple(saved_ids)
+
+
+class WriteMayHaveLanded(TargetError):
+    """A write that is not safe to repeat failed in a way that leaves open whether it landed.
+
+    A timeout, a connection reset after sending, or a 5xx without a SOAP fault:
+    the caller must read back what the write would have changed before sending
+    any of it again.
+    """
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
@@ -61,6 +71,16 @@ def describe(exc: BaseException, *, where: str, secrets: Iterable[str]) -> str:
         return (
             f"{where}: TLS handshake or certificate verification failed; "
             "check the URL and the CA bundle (REQUESTS_CA_BUNDLE)"
+        )
+    if isinstance(exc, AnswerTooSlow):
+        return (
+            f"{where}: the answer did not arrive completely within {exc.seconds:g} s "
+            "(CRMCONF_24SO_TIMEOUT bounds each request from sending to the last byte)"
+        )
+    if isinstance(exc, AnswerTooLarge):
+        return (
+            f"{where}: the answer is larger than {exc.limit // (1024 * 1024)} MB once "
+            "decompressed; refused to protect memory"
         )
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return f"{where}: timed out while connecting"

@@ -17,11 +17,13 @@ from crmconf.errors import TargetError
 from .models import (
     ApiFailure,
     Category,
+    ClientInformation,
     Company,
     CompanyUpdate,
     CrmGroup,
     GroupMember,
     Identity,
+    SyncCompany,
     User,
 )
 
@@ -115,6 +117,12 @@ def user_from(value: Any) -> User:
     )
 
 
+def client_information_from(value: Any) -> ClientInformation:
+    if value is None:
+        return ClientInformation(None, None)
+    return ClientInformation(opt_str(value.Name), opt_str(value.OrganizationNumber))
+
+
 def identity_from(value: Any) -> Identity:
     client = value.Client
     user = value.User
@@ -170,6 +178,20 @@ def api_failures(companies: Iterable[Any]) -> list[ApiFailure]:
             )
         )
     return failures
+
+
+def sync_company_from(value: Any) -> SyncCompany | None:
+    """None for an entry without a company id (nothing a person could look up)."""
+    company_id = opt_int(value.CompanyId)
+    if company_id is None:
+        return None
+    changed = value.DateChanged
+    return SyncCompany(
+        id=company_id,
+        external_id=opt_str(value.ExternalId) or None,
+        date_changed=changed if isinstance(changed, dt.datetime) and changed.year > 1 else None,
+        active=bool(value.Active),
+    )
 
 
 def search_since(changed_after: dt.datetime | None) -> dict[str, Any]:

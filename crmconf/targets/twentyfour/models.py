@@ -8,6 +8,7 @@ translated at the edge, in mapping.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,24 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class SyncCompany:
+    """A company as GetCompanySyncList lists it: no name, but deleted ones too (active False)."""
+
+    id: int
+    external_id: str | None
+    date_changed: datetime | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class ClientInformation:
+    """The client (company account) a session acts for, as GetClientInformation names it."""
+
+    name: str | None
+    organization_number: str | None
+
+
+@dataclass(frozen=True, slots=True)  # slots: 100,000 of them are read at once
 class Company:
     id: int
     name: str | None

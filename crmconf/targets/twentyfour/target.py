@@ -17,12 +17,14 @@ one round trip.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
+from functools import partial
 from typing import Any, Final, TypeVar
 
 from crmconf.errors import PlanError, TargetError
@@ -39,14 +41,18 @@ from crmconf.model.state import ExistingItem, State
 from crmconf.planning.changes import Action, Capability, Change, Plan
 from crmconf.planning.safety import refuse_if_stale
 from crmconf.targets.base import Target
-from crmconf.targets.capabilities import Capabilities, KindSupport
+from crmconf.targets.capabilities import Capabilities, Feature, KindSupport
+from crmconf.targets.customers import DeletedCustomer, RestoreError
 
 from . import reading
+from .budget import RequestBudget
 from .client import TwentyFourClient
 from .credentials import Credentials, credentials_from_env
-from .models import Category, Company, CompanyUpdate, Identity, User
+from .failures import WriteMayHaveLanded
+from .models import Category, ClientInformation, Company, CompanyUpdate, Identity, User
 from .moves import Move, MoveFailed, MoveOutcome, company_updates, move_customers
-from .retry import Backoff
+from .pinning import Pin, check, heading, pin_from
+from .retry import Backoff, RetryLog
 
 SCHEME: Final = "24so"
 ENV_TIMEOUT: Final = "CRMCONF_24SO_TIMEOUT"
@@ -58,9 +64,11 @@ _CAPABILITIES: Final = Capabilities.listing(
         GROUPS.name: KindSupport(changes=frozenset(), unreadable_fields=frozenset({"description"})),
         INDUSTRIES.name: KindSupport(changes=frozenset({Capability.MOVE})),
         STATUS_TYPES.name: KindSupport(changes=frozenset({Capability.MOVE})),
-    }
+    },
+    features=frozenset({Feature.LIST_DELETED_CUSTOMERS}),
 )
-"""What the SOAP API can read and change; every other kind (stages, rejection reasons,
+"""What the SOAP API can read and change (and that it lists deleted customers, though it
+cannot restore them); every other kind (stages, rejection reasons,
 sale types, the additional customer information, the feature switches, and any kind
 registered later) it can neither read nor change: checked by hand, not compared."""
 
@@ -82,7 +90,17 @@ _FETCH: Final[dict[str, Callable[[TwentyFourClient], Any]]] = {
 _MOVABLE: Final = frozenset({INDUSTRIES.name, STATUS_TYPES.name})
 _GUID: Final = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 
+# Not confirmed against a live account (see README, "What stays unconfirmed").
+_RESTORE_BY_HAND: Final = (
+    "in 24SevenOffice open CRM → Kunder (Customers), search with the filter for deleted "
+    "(inactive) customers, open the customer and restore (reactivate) it"
+)
+# After a SaveCategories whose answer was lost, read back and send the rest at most this
+# often; every request is bounded by the timeout, so the whole is bounded in time too.
+_RECONCILE_ROUNDS: Final = 3
+
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class TwentyFourTarget(Target):
@@ -97,18 +115,34 @@ class TwentyFourTarget(Target):
         retries: int = 3,
         backoff: Backoff | None = None,
         batch_size: int = 100,
+        pin: Pin | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
-        """`batch_size`: companies per SaveCompanies request when moving customers."""
+        """`batch_size`: companies per SaveCompanies request when moving customers.
+
+        `pin`: the client the configuration belongs to; apply refuses any other.
+        `budget`: the machine's hourly request budget every request takes from.
+        """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.url = url
+        self._pin = pin or Pin()
+        self._client_information: ClientInformation | None = None
         self._credentials = credentials
-        self._client_options: dict[str, Any] = {"timeout": timeout, "retries": retries}
+        self._retry_log = RetryLog()
+        self._budget = budget
+        self._client_options: dict[str, Any] = {
+            "timeout": timeout,
+            "retries": retries,
+            "retry_log": self._retry_log,
+            "budget": budget,
+        }
         if backoff is not None:
             self._client_options["backoff"] = backoff
         self._batch_size = batch_size
         self._local = threading.local()
         self._clients: list[TwentyFourClient] = []
+        self._requests_of_closed = 0
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
@@ -116,7 +150,9 @@ class TwentyFourTarget(Target):
     def open(cls, url: str, environ: Mapping[str, str] | None = None) -> TwentyFourTarget:
         """The target a `24so://[identity-id]` URL names, with credentials from `environ`."""
         environ = os.environ if environ is None else environ
+        url, _, query = url.partition("?")
         identity_id = _identity_from(url)
+        pin = pin_from(query, environ)
         credentials = credentials_from_env(environ)
         if identity_id:
             credentials = replace(credentials, identity_id=identity_id)
@@ -125,6 +161,8 @@ class TwentyFourTarget(Target):
             credentials,
             timeout=_setting(environ, ENV_TIMEOUT, 30.0, whole=False),
             retries=int(_setting(environ, ENV_RETRIES, 3, whole=True)),
+            pin=pin,
+            budget=RequestBudget.from_env(environ),
         )
 
     def close(self) -> None:
@@ -133,6 +171,7 @@ class TwentyFourTarget(Target):
             self._pool = None
         with self._lock:
             clients, self._clients = self._clients, []
+            self._requests_of_closed += sum(client.stats.total() for client in clients)
         for client in clients:
             client.close()
 
@@ -153,12 +192,15 @@ class TwentyFourTarget(Target):
         done, pending = wait(futures.values(), return_when=FIRST_EXCEPTION)
         for future in pending:
             future.cancel()
-        for future in futures.values():
-            error = future.exception() if future in done else None
-            if error is not None:
-                wait(pending)  # let the others end before their clients are reused
-                raise error
-        return {name: future.result() for name, future in futures.items()}
+        try:
+            for future in futures.values():
+                error = future.exception() if future in done else None
+                if error is not None:
+                    wait(pending)  # let the others end before their clients are reused
+                    raise error
+            return {name: future.result() for name, future in futures.items()}
+        finally:
+            self._retry_log.report()
 
     def _submit(self, call: Callable[[TwentyFourClient], T]) -> Future[T]:
         if self._pool is None:
@@ -169,7 +211,10 @@ class TwentyFourTarget(Target):
 
     def _run(self, call: Callable[[TwentyFourClient], T]) -> T:
         """One call on a worker's client (whose session is usually open already)."""
-        return self._submit(call).result()
+        try:
+            return self._submit(call).result()
+        finally:
+            self._retry_log.report()
 
     def _client(self) -> TwentyFourClient:
         client: TwentyFourClient | None = getattr(self._local, "client", None)
@@ -182,13 +227,80 @@ class TwentyFourTarget(Target):
                 self._clients.append(client)
         return client
 
+    def api_requests(self) -> int:
+        """HTTP requests this target has sent so far (logins and retries included)."""
+        with self._lock:
+            clients = list(self._clients)
+            closed = self._requests_of_closed
+        return closed + sum(client.stats.total() for client in clients)
+
+    def requests_summary(self) -> str:
+        sent = self.api_requests()
+        line = f"24SevenOffice: {sent} API request(s) this run"
+        if self._budget is not None:
+            line += (
+                f"; {self._budget.used()} of {self._budget.per_hour} in the last hour "
+                "on this machine"
+            )
+        return line
+
+    def deleted_customers(self, ids: Iterable[int] | None = None) -> tuple[DeletedCustomer, ...]:
+        """Deleted customers from GetCompanySyncList (Active false), paged. Never writes.
+
+        The sync list carries ids, not names: the rest of a deleted customer is
+        not readable through the API, so names, industries and statuses are
+        left empty.
+        """
+        listed = self._run(lambda client: list(client.company_sync_list(active=False)))
+        found = tuple(DeletedCustomer(c.id, "", None, None) for c in listed if not c.active)
+        if ids is None:
+            return found
+        by_id = {customer.id: customer for customer in found}
+        wanted = list(ids)
+        missing = [str(number) for number in wanted if number not in by_id]
+        if missing:
+            raise RestoreError(
+                f"no deleted customer has id {', '.join(missing)}; "
+                "'crmconf customers deleted' lists them"
+            )
+        return tuple(by_id[number] for number in wanted)
+
+    def restore_by_hand(self) -> str:
+        return _RESTORE_BY_HAND
+
     def users(self) -> list[User]:
         """The users group members are written as (by contact id)."""
         return self._run(TwentyFourClient.users)
 
+    def client_information(self) -> ClientInformation:
+        """The client this target's sessions act for: read once per target (one run)."""
+        if self._client_information is None:
+            self._client_information = self._run(TwentyFourClient.client_information)
+        return self._client_information
+
+    def account_heading(self) -> str:
+        """`24so:// → Acme AS (org 912345678)`, shown at the top of every plan.
+
+        A run that has not needed the API (nothing it manages is readable) and
+        has no pin to check says so instead of logging in just for this line.
+        """
+        with self._lock:
+            contacted = bool(self._clients)
+        if not contacted and not self._pin:
+            return f"{self.url} → not contacted: nothing this plan compares is in the API"
+        return heading(self.url, self.client_information(), self._pin)
+
     def identities(self) -> list[Identity]:
         """The clients (company accounts) the login may act for: the URL's identity ids."""
         return self._run(TwentyFourClient.identities)
+
+    def identities_with_clients(self) -> list[tuple[Identity, ClientInformation]]:
+        """Each identity with its client's name and organisation number (two requests each).
+
+        GetIdentities does not carry organisation numbers, so the session
+        switches to each identity in turn and back to the one it started on.
+        """
+        return self._run(_identities_with_clients)
 
     # Writing
 
@@ -203,6 +315,7 @@ class TwentyFourTarget(Target):
         pending_moves = [change for change in plan.manual_steps if _is_move(change)]
         if not categories and not pending_moves:
             return
+        check(self.url, self.client_information(), self._pin)
         kinds_read = [KINDS_BY_NAME[name] for name in plan.kinds_read]
         names = {kind.name for kind in kinds_read} | {change.kind for change in pending_moves}
         fetched = self._fetch(_reads_for(names))
@@ -211,7 +324,7 @@ class TwentyFourTarget(Target):
         done: list[str] = []
         if categories:
             try:
-                self._run(lambda client: client.save_categories(categories))
+                self._save_categories(categories)
             except TargetError as error:
                 raise TargetError(
                     f"apply failed at its first write (run plan to see if it saved any): {error}"
@@ -225,8 +338,56 @@ class TwentyFourTarget(Target):
             except MoveFailed as error:
                 raise TargetError(_partial(done + outcome.done(), outcome, error)) from None
 
+    def _save_categories(self, categories: Sequence[Category]) -> None:
+        """One SaveCategories; if its answer is lost, find out what landed and send only the rest.
+
+        A lost answer to a request that creates categories leaves open whether
+        they exist: sending it again could create each twice. So the categories
+        are read back, what matches the request counts as done, and only the
+        rest is sent (as updates where the category now exists). Bounded by
+        _RECONCILE_ROUNDS; each round is logged, so the run's output says what
+        was reconciled.
+        """
+        pending = list(categories)
+        for round_number in range(_RECONCILE_ROUNDS + 1):
+            try:
+                self._run(partial(TwentyFourClient.save_categories, categories=pending))
+                return
+            except WriteMayHaveLanded as lost:
+                if round_number == _RECONCILE_ROUNDS:
+                    raise TargetError(
+                        f"{lost} — gave up after reading back and sending the rest "
+                        f"{_RECONCILE_ROUNDS} times; still not confirmed: {_names(pending)}"
+                    ) from None
+                current = self._run(TwentyFourClient.categories)
+                landed, pending = _reconciled(pending, current)
+                log.warning(
+                    "24SevenOffice SaveCategories: the answer was lost; read the categories "
+                    "back: %s; %s",
+                    f"already saved: {_names(landed)}" if landed else "none had been saved",
+                    f"sending the rest: {_names(pending)}" if pending else "nothing left to send",
+                )
+                if not pending:
+                    return
+
     def _save_companies(self, batch: list[CompanyUpdate]) -> object:
         return self._run(lambda client: client.save_companies(batch, batch_size=len(batch)))
+
+
+def _identities_with_clients(
+    client: TwentyFourClient,
+) -> list[tuple[Identity, ClientInformation]]:
+    identities = client.identities()
+    listed = []
+    try:
+        for identity in identities:
+            client.set_identity(identity.id)
+            listed.append((identity, client.client_information()))
+    finally:
+        current = next((i for i in identities if i.is_current), None)
+        if current is not None and listed:
+            client.set_identity(current.id)
+    return listed
 
 
 def _identity_from(url: str) -> str:
@@ -301,6 +462,44 @@ def _category(change: Change) -> Category:
     if category_id is not None and not isinstance(category_id, int):
         raise PlanError(f"category '{change.name}' has no 24SevenOffice id; plan again")
     return Category(category_id, change.name, company, contact)
+
+
+def _reconciled(
+    sent: Sequence[Category], current: Sequence[Category]
+) -> tuple[list[Category], list[Category]]:
+    """Split `sent` into what `current` (read back) shows as saved, and what is still to send.
+
+    A create landed when a category of that name exists; an update when the
+    category with that id has the name and flags sent. A create that landed
+    with other flags stays to send, as an update of the category it created.
+    """
+    by_key = {identity(c.name): c for c in current if c.id is not None}
+    by_id = {c.id: c for c in current if c.id is not None}
+    landed: list[Category] = []
+    rest: list[Category] = []
+    for category in sent:
+        found = by_id.get(category.id) if category.id is not None else None
+        if category.id is None:
+            found = by_key.get(identity(category.name))
+        if found is None:
+            rest.append(category)
+        elif _same(found, category):
+            landed.append(category)
+        else:
+            rest.append(replace(category, id=found.id))
+    return landed, rest
+
+
+def _same(saved: Category, sent: Category) -> bool:
+    return (
+        identity(saved.name) == identity(sent.name)
+        and saved.show_company == sent.show_company
+        and saved.show_contact == sent.show_contact
+    )
+
+
+def _names(categories: Iterable[Category]) -> str:
+    return ", ".join(f"'{category.name}'" for category in categories)
 
 
 def _is_move(change: Change) -> bool:

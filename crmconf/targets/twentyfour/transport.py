@@ -5,10 +5,16 @@ response body at DEBUG (the Login request holds the password, its answer the
 session id) and follows redirects. This one logs nothing, does not follow
 redirects, counts requests per operation and attaches the session cookie
 itself, so the session id lives in exactly one place.
+
+It also bounds what one answer may cost: the whole request, not each socket
+read, must finish within the timeout (a server trickling a byte at a time
+would otherwise hold a run forever), and the answer may inflate (gzip) to at
+most `max_answer_bytes` before it is refused.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
@@ -23,6 +29,35 @@ from zeep.transports import Transport
 
 NAMESPACE: Final = "http://24sevenOffice.com/webservices"
 SESSION_COOKIE: Final = "ASP.NET_SessionId"
+# Well above the light GetCompanies answer of 100,000 customers (about 25 MB).
+DEFAULT_MAX_ANSWER_BYTES: Final = 256 * 1024 * 1024
+_READ_SIZE: Final = 256 * 1024
+
+
+class HttpStatusError(TransportError):
+    """An HTTP error answer without a SOAP body, with its Retry-After header if it had one."""
+
+    def __init__(self, status: int, retry_after: str | None) -> None:
+        super().__init__(  # type: ignore[no-untyped-call]
+            f"HTTP {status}", status_code=status
+        )
+        self.retry_after = retry_after
+
+
+class AnswerTooSlow(requests.exceptions.ReadTimeout):
+    """The answer did not arrive completely within the request's total time."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the answer did not arrive within {seconds:g} s")
+        self.seconds = seconds
+
+
+class AnswerTooLarge(requests.exceptions.RequestException):
+    """The answer (decompressed) exceeded the size the client accepts."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the answer is larger than {limit} bytes")
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -61,6 +96,7 @@ class SessionTransport(Transport):
         timeout: float,
         session_id: Callable[[], str | None],
         on_request: Callable[[str], None],
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         # zeep is only partly annotated; its untyped calls are confined to this module.
         super().__init__(  # type: ignore[no-untyped-call]
@@ -69,6 +105,7 @@ class SessionTransport(Transport):
         http.headers["User-Agent"] = "crmconf (24SevenOffice target)"
         self._session_id = session_id
         self._on_request = on_request
+        self._max_answer_bytes = max_answer_bytes
 
     def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> Any:
         headers = dict(headers)
@@ -77,21 +114,74 @@ class SessionTransport(Transport):
         if session_id:
             headers["Cookie"] = f"{SESSION_COOKIE}={session_id}"
         self._on_request(operation)
+        deadline = time.monotonic() + self.operation_timeout
         response = self.session.post(
             address,
             data=message,
             headers=headers,
             timeout=self.operation_timeout,
             allow_redirects=False,
+            stream=True,
         )
+        parts: list[bytes] = []
+        with response:
+            self._read_bounded(response, deadline, parts.append)
+        # zeep reads `content`; the body was already read here, within the bounds.
+        response._content = b"".join(parts)
         if response.status_code >= 300 and not _is_xml(response):
             # A redirect or a proxy's/load balancer's error page, not the service's
             # SOAP answer: report the bare status (5xx may then be retried). zeep would
             # try to parse the page and, were it XHTML, call it a SOAP fault.
-            raise TransportError(  # type: ignore[no-untyped-call]
-                f"HTTP {response.status_code}", status_code=response.status_code
-            )
+            raise HttpStatusError(response.status_code, response.headers.get("Retry-After"))
         return response
+
+    def stream(
+        self, address: str, operation: str, message: bytes, feed: Callable[[bytes], None]
+    ) -> int:
+        """POST `message` for `operation` and hand the answer to `feed` as it arrives.
+
+        For the one answer parsed without zeep (see streaming.py). Returns the
+        HTTP status; an error page that is not XML raises HttpStatusError.
+        """
+        headers = {
+            "Content-Type": "text/xml; charset=utf-8",
+            "SOAPAction": f'"{NAMESPACE}/{operation}"',
+        }
+        session_id = self._session_id()
+        if session_id:
+            headers["Cookie"] = f"{SESSION_COOKIE}={session_id}"
+        self._on_request(operation)
+        deadline = time.monotonic() + self.operation_timeout
+        with self.session.post(
+            address,
+            data=message,
+            headers=headers,
+            timeout=self.operation_timeout,
+            allow_redirects=False,
+            stream=True,
+        ) as response:
+            if response.status_code >= 300 and not _is_xml(response):
+                raise HttpStatusError(response.status_code, response.headers.get("Retry-After"))
+            self._read_bounded(response, deadline, feed)
+            return response.status_code
+
+    def _read_bounded(
+        self, response: requests.Response, deadline: float, feed: Callable[[bytes], None]
+    ) -> None:
+        """The decoded body, a socket read at a time, so both bounds are checked often."""
+        size = 0
+        while True:
+            if time.monotonic() > deadline:
+                raise AnswerTooSlow(self.operation_timeout)
+            # read1 returns what one socket read brought (decompressed at most _READ_SIZE),
+            # so a trickling server cannot keep one call busy past the deadline.
+            chunk = response.raw.read1(_READ_SIZE, decode_content=True)
+            if not chunk:
+                return
+            size += len(chunk)
+            if size > self._max_answer_bytes:
+                raise AnswerTooLarge(self._max_answer_bytes)
+            feed(chunk)
 
 
 def _is_xml(response: requests.Response) -> bool:
