@@ -43,7 +43,15 @@ def _alive(pid: int) -> bool:
 def _stale(host: str, pid: int, since: str) -> bool:
     if host == socket.gethostname() and not _alive(pid):
         return True
-    started = datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    try:
+        started = datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise TargetError(
+            f"the target's lock row (table {schema.lock.name}) is damaged: its time "
+            f"since={since!r} is not one crmconf writes, so crmconf cannot tell whether its "
+            f"holder (pid {pid} on {host}) still runs. If it does not, delete the row: "
+            f"DELETE FROM {schema.lock.name} WHERE name = 'target'"
+        ) from None
     return datetime.now(UTC) - started > STALE_AFTER
 
 
