@@ -15,6 +15,7 @@ from crmconf.cli.common import (
     target_option,
     writer_options,
 )
+from crmconf.planning.render.tables import one_line
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -103,12 +104,6 @@ def _entry_line(entry: HistoryEntry | StateEntry, tail: str) -> str:
     return f"{entry.id:>4}  {one_line(entry.at)}  {actor:<12} {command:<15} {summary} {tail}"
 
 
-def one_line(text: str) -> str:
-    """Text on one line of output as it is: a newline, a control or a bidi character in an
-    actor or a name is shown as its escape, so it cannot forge or reorder a line."""
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
-
-
 @click.command()
 @click.argument("entry", type=int)
 @target_option
@@ -143,7 +138,11 @@ def rollback(
         found = [item for item in sandbox.history() if item.id == entry]
         if not found:
             fail(f"no history entry {entry}; see 'crmconf history'")
-        click.echo(f"Entry {entry}: {_entry_line(found[0], f'[{found[0].rows} rows]').lstrip()}")
+        shown = found[0]
+        click.echo(
+            f"Entry {entry}: {one_line(shown.command)} at {one_line(shown.at)} by "
+            f"{one_line(shown.actor)}: {one_line(shown.summary)} [{shown.rows} rows]"
+        )
         confirm_or_refuse(f"Roll it back on {crm.url}?", yes)
         done = sandbox.rollback(entry, cascade=cascade, skip_changed=skip_changed)
     for undone in done:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy import Boolean, Column, Connection, Numeric, Table, and_, select
 from sqlalchemy.sql import ColumnElement
 
 from crmconf.model.names import identity
+from crmconf.planning.render.tables import one_line
 from crmconf.targets.sandbox import schema
 from crmconf.targets.sandbox.journal import CHUNK, Journal, referencing
 from crmconf.targets.sandbox.mapping import TABLES
@@ -205,8 +206,9 @@ class _Undo:
         if differences:
             self.conflicts.append(Conflict(where, f"changed since: {differences}"))
             return
-        if self._missing_references(table, where, {**row, **old}) or self._same_identity(
-            table, where, {**row, **old}, key
+        restored = {**row, **old}
+        if self._missing_references(table, where, restored, old) or self._same_identity(
+            table, where, restored, key, old
         ):
             return
         self.journal.update(table, _key_clause(table, key), old)
@@ -218,8 +220,8 @@ class _Undo:
         if self._row(table, key) is not None:
             self.conflicts.append(Conflict(where, "a row with its key was added since"))
             return
-        if self._missing_references(table, where, row) or self._same_identity(
-            table, where, row, None
+        if self._missing_references(table, where, row, row) or self._same_identity(
+            table, where, row, None, row
         ):
             return
         self.journal.insert(table, row)
@@ -228,10 +230,15 @@ class _Undo:
         found = self.connection.execute(select(table).where(_key_clause(table, key)))
         return found.mappings().first()
 
-    def _missing_references(self, table: Table, where: str, row: Mapping[str, Any]) -> bool:
-        """Whether the row points at a row that is gone (a conflict, recorded)."""
+    def _missing_references(
+        self, table: Table, where: str, row: Mapping[Any, Any], written: Collection[str]
+    ) -> bool:
+        """Whether the row, through a column about to be `written`, points at a row that is
+        gone (a conflict, recorded)."""
         for constraint in table.foreign_key_constraints:
             pairs = [(element.parent.name, element.column) for element in constraint.elements]
+            if not any(name in written for name, _column in pairs):
+                continue
             values = [row.get(name) for name, _column in pairs]
             if any(value is None for value in values):
                 continue
@@ -247,13 +254,21 @@ class _Undo:
         return False
 
     def _same_identity(
-        self, table: Table, where: str, row: Mapping[str, Any], key: Mapping[str, Any] | None
+        self,
+        table: Table,
+        where: str,
+        row: Mapping[Any, Any],
+        key: Mapping[str, Any] | None,
+        written: Collection[str],
     ) -> bool:
-        """Whether putting the row back would give two items of one kind one identity."""
+        """Whether writing the row's name back (with `written`) would give two items of one
+        kind one identity (a conflict no flag lets through, recorded)."""
         scope = _identity_scope(table, row)
         if scope is None:
             return False
         what, name_column, query = scope
+        if name_column not in written:
+            return False
         name = row[name_column]
         for other in self.connection.execute(query).mappings():
             if key is not None and all(other[column] == value for column, value in key.items()):
@@ -271,7 +286,7 @@ class _Undo:
         return False
 
 
-def _identity_scope(table: Table, row: Mapping[str, Any]) -> tuple[str, str, Any] | None:
+def _identity_scope(table: Table, row: Mapping[Any, Any]) -> tuple[str, str, Any] | None:
     """For a settings table: what its items are called, their name column, and the query
     reading the items one identity must be unique among."""
     for kind_name, spec in TABLES.items():
@@ -326,13 +341,8 @@ def _describe(table: Table, key: Mapping[str, Any], row: Mapping[Any, Any] | Non
     shown = str(values[0]) if len(values) == 1 else ", ".join(f"{k}={v}" for k, v in key.items())
     for column in ("name", "title", "login"):
         if row is not None and column in row and row[column] is not None:
-            return f"{table.name} {shown} ({_escaped(str(row[column]))})"
+            return f"{table.name} {shown} ({one_line(str(row[column]))})"
     return f"{table.name} {shown}"
-
-
-def _escaped(text: str) -> str:
-    """Text for one line of output: what cannot be printed is shown as an escape."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 # Which later entries an undo depends on
