@@ -10,9 +10,10 @@ them. After every step the invariants below hold:
 - no two items of a kind share an identity (crmconf.model.names.identity);
 - export, then plan of that export, is empty, and neither writes a row;
 - a refused step (any crmconf error, never another exception) changed no row;
-- an apply lands whole; a rollback of the newest entry, with nothing changed by hand
-  since, succeeds and restores every table to the state before that entry — as does
-  any rollback that undoes every entry after its own.
+- an apply or a rollback whose k-th write fails lands whole or not at all;
+- a rollback of the newest entry, with nothing changed by hand since, succeeds and
+  restores every table to the state before that entry — as does any rollback after
+  which every entry since its own is undone.
 
 `make test` runs a derandomized slice; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) runs 10,000+
 steps. Each failure found became a named regression test (tests/test_rollback_safety.py).
@@ -20,6 +21,7 @@ steps. Each failure found became a named regression test (tests/test_rollback_sa
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -39,7 +41,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import Connection, create_engine, delete, func, insert, select, update
+from sqlalchemy import Connection, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from crmconf import api
@@ -355,6 +357,61 @@ class CrmMachine(RuleBasedStateMachine):
             self.before[self.newest()] = before
             assert self.newest() > newest
 
+    @rule(data=st.data())
+    def apply_failing_at_a_write(self, data: st.DataObject) -> None:
+        """The k-th write fails: the apply lands whole or not at all."""
+        document = data.draw(configurations(self.target.read(ALL_KINDS)), label="configuration")
+        path = self.write(document)
+        before = self.rows()
+        plan = self.refused_unchanged(lambda: api.plan(path, self.target), before)
+        if plan is None or plan.empty:
+            return
+        newest = self.newest()
+        failing = data.draw(st.integers(1, 30), label="failing write")
+        with self.failing_write(failing), contextlib.suppress(CrmconfError):
+            api.apply(plan, self.target)
+        if self.newest() > newest:  # the failure came after the commit, or not at all
+            self.before[self.newest()] = before
+            assert api.plan(path, self.target).empty, "a failed apply landed in part"
+        else:
+            assert self.rows() == before, "a failed apply left rows changed"
+
+    @rule(data=st.data())
+    def roll_back_failing_at_a_write(self, data: st.DataObject) -> None:
+        live = [entry.id for entry in self.target.history() if entry.rolled_back_by is None]
+        if not live:
+            return
+        chosen = data.draw(st.sampled_from(live), label="entry")
+        before = self.rows()
+        newest = self.newest()
+        failing = data.draw(st.integers(1, 30), label="failing write")
+        with self.failing_write(failing), contextlib.suppress(CrmconfError):
+            self.target.rollback(chosen, cascade=True)
+        if self.newest() == newest:
+            assert self.rows() == before, "a failed rollback left rows changed"
+
+    @contextlib.contextmanager
+    def failing_write(self, failing: int) -> Iterator[None]:
+        """Make the `failing`-th INSERT, UPDATE or DELETE of crmconf's engine fail."""
+        seen = 0
+
+        def inject(
+            _connection: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any
+        ) -> tuple[str, Any]:
+            nonlocal seen
+            if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+                seen += 1
+                if seen == failing:
+                    return "SELECT * FROM crmconf_injected_failure", parameters
+            return statement, parameters
+
+        engine = self.target.engine
+        event.listen(engine, "before_cursor_execute", inject, retval=True)
+        try:
+            yield
+        finally:
+            event.remove(engine, "before_cursor_execute", inject)
+
     # Rules: moves and rollbacks
 
     @rule(data=st.data())
@@ -423,7 +480,14 @@ class CrmMachine(RuleBasedStateMachine):
         left = [conflict for step in done for conflict in step.left]
         if not by_hand_since:
             assert not left, f"rows changed since, with nothing changed since: {left}"
-        if not left and not by_hand_since and undone >= {e for e in live if e >= chosen}:
+        # Exact when everything since the entry is undone now or was undone before: no
+        # entry after it is live, no rollback after it undid an earlier entry.
+        since_undone = undone >= {e for e in live if e >= chosen} and all(
+            entry.rollback_of > chosen
+            for entry in entries
+            if entry.id > chosen and entry.rollback_of is not None
+        )
+        if not left and not by_hand_since and since_undone:
             assert self.rows() == self.before[chosen], f"rollback of {chosen} is not exact"
 
     # Rules: the CRM changed by hand
