@@ -38,6 +38,7 @@ test: lint typecheck pytest
 schema: $(STAMP)
 	$(BIN)/crmconf schema -o schemas/crmconf.schema.json
 	$(BIN)/crmconf schema --overlay -o schemas/crmconf-overlay.schema.json
+	$(BIN)/crmconf schema --plan -o schemas/plan.schema.json
 
 clean:
 	rm -rf $(VENV) .crmconf .pytest_cache .mypy_cache .ruff_cache

@@ -1,67 +1,197 @@
-"""The Python API the CLI is a thin layer over: load, plan, apply, export, forecast."""
+"""The Python API, and the one place every rule is enforced: the CLI is a thin layer over it.
+
+`plan` computes a plan under a policy (mass-change limits, orphan refusal, protected
+items, require-complete) and records it; `apply` refuses any plan its policy forbids or
+that went stale, whoever made it. A saved plan (`dump_plan` / `load_plan`) is a
+commitment, not an instruction: loading it plans again from the configuration it
+records, against the target as it is now, and gives that plan only if it is the one
+that was saved.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from pathlib import Path
 
 from crmconf.config.export import export_text
-from crmconf.config.loader import load
+from crmconf.config.reading import load as load_files
 from crmconf.errors import TargetError
 from crmconf.kinds import ALL_KINDS
 from crmconf.model.collector import paused
 from crmconf.model.configuration import Configuration
-from crmconf.pipeline.forecast import Breakdown, Forecast, PipelineSource
+from crmconf.pipeline.forecast import Breakdown, Forecast
 from crmconf.pipeline.forecast import forecast as forecast_pipeline
 from crmconf.pipeline.impact import Impact, pipeline_impact
+from crmconf.planning import safety, saved
 from crmconf.planning.changes import Plan
 from crmconf.planning.planner import kinds_to_read
 from crmconf.planning.planner import plan as plan_changes
 from crmconf.targets import STATE_VARIABLE, open_target
-from crmconf.targets.base import Target
+from crmconf.targets.base import Feature, Target
 from crmconf.targets.visibility import without_unreadable
 
-__all__ = ["apply", "export", "forecast", "impact", "load", "open_target", "plan"]
+__all__ = [
+    "apply",
+    "dump_plan",
+    "export",
+    "forecast",
+    "impact",
+    "load",
+    "load_plan",
+    "open_target",
+    "plan",
+    "saved_plan_target",
+]
+
+
+def load(
+    path: str | os.PathLike[str],
+    *,
+    env: str | None = None,
+    variables: Mapping[str, str] | None = None,
+    vars_file: str | os.PathLike[str] | None = None,
+) -> Configuration:
+    """Load, validate and merge a configuration file or directory.
+
+    `env` names an environment overlay of a `base/` + `envs/` layout; `${NAME}` values come
+    from `variables` (default: the process environment) with `vars_file` (YAML of
+    NAME: value) over them. Raises ConfigError with every problem found.
+    """
+    values: Mapping[str, str] = os.environ if variables is None else variables
+    if vars_file is not None:
+        from crmconf.config.variables import load_variables
+
+        values = {**values, **load_variables(Path(vars_file))}
+    config = load_files(path, env=env, variables=values)
+    if vars_file is not None and config.source is not None:
+        source = replace(config.source, vars_file=os.path.abspath(vars_file))
+        config = replace(config, source=source)
+    return config
 
 
 def plan(
     config: Configuration | str | os.PathLike[str],
     target: Target,
     *,
+    only: Iterable[str] | None = None,
+    allow_mass_change: bool = False,
+    max_deletes: int | None = None,
+    max_change_fraction: float | None = None,
+    require_complete: bool = False,
     refuse_orphans: bool = True,
 ) -> Plan:
     """The changes that would make the target match the configuration. Never writes.
 
-    `refuse_orphans=False` is for reports (drift): a delete the CRM's data forbids is
-    then shown, not refused; such a plan must never be applied.
+    Deletes that would orphan customer data or remove a protected item raise
+    RefusedPlanError. The other rules are recorded in the plan (`plan.refusals`,
+    `plan.applyable`) so that it can still be shown: a plan beyond the mass-change limits
+    (the configuration's `safety:`, or `max_deletes` / `max_change_fraction`) is refused by
+    `apply` unless `allow_mass_change`; with `require_complete` so is one that leaves
+    changes or checks by hand. `only` limits the plan to some kinds (names as in the
+    configuration, or sections such as ``sales``). `refuse_orphans=False` is for reports
+    (drift): such a plan shows what the CRM's data forbids, and is never applied.
     """
     if not isinstance(config, Configuration):
         config = load(config)
+    declared = config.content_digest  # of the whole configuration: what a saved plan reloads
+    selected: tuple[str, ...] | None = None
+    if only is not None:
+        from crmconf.config.selection import select_kinds
+
+        selected = tuple(sorted(select_kinds(",".join(only))))
+        config = config.only(set(selected))
+    rules = safety.policy(
+        config.limits,
+        allow_mass_change=allow_mass_change,
+        max_deletes=max_deletes,
+        max_change_fraction=max_change_fraction,
+        require_complete=require_complete,
+        refuse_orphans=refuse_orphans,
+    )
+    capabilities = target.capabilities()
     # What the target cannot read is not compared but listed as checks for a person.
-    visible, checks = without_unreadable(config, target.unreadable(), target.url)
+    visible, checks = without_unreadable(config, capabilities.unreadable(), target.url)
     with paused():
         state = target.read(kinds_to_read(visible))
-        result = plan_changes(visible, state, target.capabilities(), refuse_orphans=refuse_orphans)
-    if not checks:
-        return result
-    return replace(result, warnings=(*result.warnings, *checks), checks=checks)
+        result = plan_changes(visible, state, capabilities.changes(), policy=rules)
+    result = replace(
+        result,
+        warnings=(*result.warnings, *checks),
+        checks=checks,
+        only=selected,
+        source=config.source,
+        content_digest=declared,
+        target=target.resolved_url,
+    )
+    return replace(result, refusals=safety.refusals(result))
 
 
 def apply(plan: Plan, target: Target) -> None:
-    """Carry out a plan on the target (one transaction on SQL targets).
+    """Carry out a plan on the target: all or nothing on SQL targets.
 
+    Refused (nothing is written) when the plan's policy forbids it — UnsafePlanError
+    beyond the mass-change limits, RefusedPlanError for the rest — and StalePlanError when
+    the target changed since the plan was made, checked inside the apply's own write.
     With $CRMCONF_STATE set, a target keeping no history of its own (24SevenOffice) is
-    applied under that state backend's lock and the apply recorded in its history
-    (crmconf.targets.state_backend)."""
+    applied under that state backend's lock and the apply recorded in its history.
+    """
+    safety.raise_if_unapplyable(plan)
     if plan.empty:
         return
-    if not os.environ.get(STATE_VARIABLE):
+    if Feature.HISTORY in target.capabilities().features or not os.environ.get(STATE_VARIABLE):
         target.apply(plan)
         return
-    from crmconf.targets.state_backend import coordinated  # loads SQLAlchemy only when asked for
+    from crmconf.targets.state_backend import coordinated  # loads SQLAlchemy only when asked
 
     with coordinated(target, plan):
         target.apply(plan)
+
+
+def dump_plan(plan: Plan) -> str:
+    """The plan as a saved-plan file (JSON) for a later `load_plan`; it holds no secret."""
+    return saved.dump(plan)
+
+
+def saved_plan_target(path: str | os.PathLike[str]) -> str:
+    """The target a saved plan was made for (printable: a password is not in it)."""
+    return saved.read(Path(path)).target
+
+
+def load_plan(
+    path: str | os.PathLike[str],
+    target: Target,
+    *,
+    allow_mass_change: bool = False,
+    require_complete: bool = False,
+) -> Plan:
+    """The plan a saved-plan file commits to, made again against the target as it is now.
+
+    The configuration it records is loaded again (its digest must match: else
+    StalePlanError), planned against `target` under the recorded policy (the target's
+    fingerprint must match: else StalePlanError), and that plan is returned only if its
+    changes are exactly those saved (else AlteredPlanError). `target` must be the one the
+    plan was made for. `allow_mass_change` and `require_complete` add to the policy
+    recorded in the file; nothing can lift what it recorded.
+    """
+    commitment = saved.read(Path(path))
+    if target.resolved_url != commitment.target:
+        raise TargetError(
+            f"{path} was planned for {commitment.target}, not {target.resolved_url}; plan again"
+        )
+    config = commitment.configuration(load)
+    again = plan(
+        config,
+        target,
+        only=commitment.only,
+        allow_mass_change=commitment.policy.allow_mass_change or allow_mass_change,
+        max_deletes=commitment.policy.limits.max_deletes,
+        max_change_fraction=commitment.policy.limits.max_change_fraction,
+        require_complete=commitment.policy.require_complete or require_complete,
+    )
+    commitment.refuse_unless_same(again)
+    return again
 
 
 def export(target: Target) -> str:
@@ -72,14 +202,13 @@ def export(target: Target) -> str:
 def forecast(target: Target, by: Breakdown | str = Breakdown.STAGE) -> Forecast:
     """The weighted pipeline of the target's open opportunities, by stage, salesperson or
     sales group. Never writes."""
-    if not isinstance(target, PipelineSource):
-        raise TargetError(f"{target.url} cannot report its opportunities to crmconf")
+    target.capabilities().require(Feature.PIPELINE, target.url)
     return forecast_pipeline(target.pipeline(), Breakdown(by))
 
 
 def impact(plan: Plan, target: Target) -> Impact | None:
     """How applying the plan would change the weighted pipeline; None where the target
     cannot report its opportunities. Never writes."""
-    if not isinstance(target, PipelineSource):
+    if Feature.PIPELINE not in target.capabilities().features:
         return None
     return pipeline_impact(plan, target.pipeline())

@@ -52,4 +52,27 @@ class TargetError(CrmconfError):
 
 
 class PlanError(CrmconfError):
-    """The plan cannot be carried out as asked (dangerous, unsupported or stale)."""
+    """The plan cannot be carried out as asked; one of the kinds below says why."""
+
+
+class UnsafePlanError(PlanError):
+    """The plan changes more at once than the mass-change limits allow: the one refusal that
+    `allow_mass_change` (--allow-mass-change) overrides, after a person has reviewed it."""
+
+
+class RefusedPlanError(PlanError):
+    """The plan may never be applied as it is: it would orphan customer data or delete a
+    protected item, it leaves steps by hand under `require_complete`, it was computed only
+    to be shown, or the target cannot carry out one of its changes. No flag overrides it."""
+
+
+class StalePlanError(PlanError):
+    """The target or the configuration changed since the plan was made: plan again."""
+
+
+class AlteredPlanError(PlanError):
+    """A saved plan file is not what `crmconf plan -o` wrote: damaged or edited by hand."""
+
+
+class HistoryError(CrmconfError):
+    """A history entry cannot be shown or rolled back as asked."""

@@ -9,6 +9,7 @@ reads the file with the sqlite3 module, its bytes or permissions — is marked
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -101,10 +102,31 @@ def postgres_url(postgres_databases: postgres.Databases) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def _empty_sqlite_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite sandbox made once: each test's is a copy (as `sandbox init` makes)."""
+    path = tmp_path_factory.mktemp("template") / "empty.db"
+    init_sandbox(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
 def sandbox_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """An empty sandbox CRM (created on first use): a SQLite file in a temporary folder,
-    or a fresh PostgreSQL database."""
+    """An empty sandbox CRM, as `crmconf sandbox init` leaves it: a SQLite file in a
+    temporary folder, or a fresh PostgreSQL database."""
+    if backend == "postgresql":
+        url = str(request.getfixturevalue("postgres_url"))
+        request.getfixturevalue("postgres_databases").empty_copy(url)
+        return url
+    path = tmp_path / "crm.db"
+    shutil.copyfile(request.getfixturevalue("_empty_sqlite_sandbox"), path)
+    path.chmod(0o600)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def no_sandbox_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Where a sandbox could be, but none is yet (for `sandbox init` itself)."""
     if backend == "postgresql":
         return str(request.getfixturevalue("postgres_url"))
     return f"sqlite:///{tmp_path / 'crm.db'}"

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from crmconf.cli import main
 from crmconf.config import yaml_source
 from crmconf.config.files import MAX_FILE_BYTES
-from crmconf.config.loader import load
+from crmconf.config.reading import load
 from crmconf.errors import ConfigError
 from tests.strategies import table_rows
 
@@ -362,7 +362,7 @@ def test_plan_writes_nothing(
 _MEASURE = textwrap.dedent(
     """
     import json, resource, sys, time
-    from crmconf.config.loader import load
+    from crmconf.config.reading import load
     from crmconf.errors import ConfigError
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -140,9 +140,13 @@ ERROR_CASES = {
     "refused delete": (("plan", "{good}", "--target", "{url}"), "used by"),
     "unknown scheme": (("plan", "{good}", "--target", "mysql://x/y"), "unknown target"),
     "not a database": (("plan", "{good}", "--target", "sqlite:///{good}"), "not a database"),
-    "unwritable target": (
+    "no sandbox there": (
         ("plan", "{good}", "--target", "sqlite:////proc/no/such.db"),
-        "cannot create",
+        "no sandbox at sqlite:////proc/no/such.db; create one with 'crmconf sandbox init",
+    ),
+    "unwritable sandbox folder": (
+        ("sandbox", "init", "--target", "sqlite:////proc/no/such.db"),
+        "cannot create the sandbox",
     ),
     "unknown driver": (("plan", "{good}", "--target", "sqlite+nodriver:///{tmp}/x.db"), ""),
     "unreachable postgresql": (
@@ -308,29 +312,72 @@ def test_target_option_wins_over_the_variable(
     monkeypatch.setenv("CRMCONF_TARGET", demo_url)
     path = write_config("crmconf: 1\nindustries: [Bygg]\n")
     other = demo_url.replace("crm.db", "other.db")
+    assert cli("sandbox", "init", "--target", other).exit_code == 0
 
     result = cli("plan", path, "--target", other)
 
     assert result.exit_code == 0, result.output
     assert "Plan: 1 to add, 0 to change, 0 to delete." in result.stdout
-    assert _file(other).exists()
 
 
-def test_default_target_is_created_in_the_working_directory_on_first_use(
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("plan", "{config}"),
+        ("apply", "{config}", "--yes"),
+        ("drift", "{config}"),
+        ("export",),
+        ("history",),
+        ("forecast",),
+        ("customers", "deleted"),
+        ("move-customers", "--industry", "Bygg", "--to", "Handel", "--yes"),
+        ("rollback", "1", "--yes"),
+        ("sandbox", "upgrade"),
+    ],
+    ids=lambda command: " ".join(command[:2]),
+)
+def test_only_sandbox_init_creates_a_sandbox(
+    cli: Cli,
+    write_config: WriteConfig,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: tuple[str, ...],
+) -> None:
+    monkeypatch.delenv("CRMCONF_TARGET", raising=False)
+    monkeypatch.chdir(tmp_path)
+    config = write_config("crmconf: 1\nindustries: [Bygg, Handel]\n")
+    arguments = [part.format(config=config) for part in command]
+
+    refused = cli(*arguments)
+
+    assert refused.exit_code == 1, refused.output
+    assert refused.stderr == (
+        "error: no sandbox at sqlite:///.crmconf/sandbox.db; "
+        "create one with 'crmconf sandbox init'\n"
+    )
+    assert not (tmp_path / ".crmconf").exists()
+    elsewhere = cli(*arguments, "--target", f"sqlite:///{tmp_path}/no/such/dir/x.db")
+    assert elsewhere.exit_code == 1
+    assert "no sandbox at" in elsewhere.stderr
+    assert not (tmp_path / "no").exists()
+
+
+def test_sandbox_init_creates_the_default_sandbox_privately_in_the_working_directory(
     cli: Cli, write_config: WriteConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CRMCONF_TARGET", raising=False)
     monkeypatch.chdir(tmp_path)
     path = write_config("crmconf: 1\nindustries: [Bygg, Handel]\n")
     sandbox = tmp_path / ".crmconf" / "sandbox.db"
-    assert not sandbox.exists()
 
+    assert cli("sandbox", "init").exit_code == 0
     applied = cli("apply", path, "--yes")
 
     assert applied.exit_code == 0, applied.output
     assert sandbox.is_file()
     assert stat.S_IMODE(sandbox.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(sandbox.stat().st_mode) == 0o600
+    assert [p.name for p in sandbox.parent.iterdir()] == ["sandbox.db"]  # no leftovers
     replanned = cli("plan", path, "--target", f"sqlite:///{sandbox}", "--detailed-exitcode")
     assert replanned.exit_code == 0, replanned.output
 

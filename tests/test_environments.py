@@ -429,7 +429,7 @@ def test_cli_vars_file_wins_over_the_environment(
     values = write_config("A: Från filen\nC: 3\n", "vars.yaml")
     monkeypatch.setenv("A", "Från miljön")
     monkeypatch.setenv("B", "Bara i miljön")
-    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    url = init_sandbox(f"sqlite:///{tmp_path / 'crm.db'}")
 
     result = cli("plan", path, "--vars", values, "--target", url)
 
@@ -518,7 +518,7 @@ def test_validate_reports_each_valid_environment(
 def test_plan_and_apply_one_environment(
     cli: Cli, layout: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    url = init_sandbox(f"sqlite:///{tmp_path / 'crm.db'}")
     init_sandbox(url, demo=True)
     root = layout(
         {
@@ -549,7 +549,7 @@ def test_plan_and_apply_one_environment(
 def test_a_saved_plan_of_an_environment_is_stale_once_its_overlay_changes(
     cli: Cli, layout: Callable[..., Path], tmp_path: Path
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    url = init_sandbox(f"sqlite:///{tmp_path / 'crm.db'}")
     init_sandbox(url, demo=True)
     root = layout(
         {"prod": "crmconf: 1\nstatus_types: [Vilande, Aktiv, Ej bearbetad, Ny]\n"},
@@ -570,7 +570,7 @@ def test_a_saved_plan_of_an_environment_is_stale_once_its_overlay_changes(
 
 
 def test_drift_takes_an_environment(cli: Cli, layout: Callable[..., Path], tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    url = init_sandbox(f"sqlite:///{tmp_path / 'crm.db'}")
     init_sandbox(url, demo=True)
     root = layout({"prod": "crmconf: 1\nindustries: [Handel]\n"}, base="crmconf: 1\n")
 
@@ -614,7 +614,7 @@ def test_names_holding_a_dollar_brace_survive_export_and_load(
 
     names = ["a ${b}", "a $${b}", "${X}", "x ${", "$$"]
     lines = "".join(f"  - '{name.replace('${', '$${')}'\n" for name in names)
-    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    url = init_sandbox(f"sqlite:///{tmp_path / 'crm.db'}")
     init_sandbox(url)
     with api.open_target(url) as target:
         api.apply(api.plan(load(write_config(f"crmconf: 1\nindustries:\n{lines}")), target), target)

@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crmconf.config.fmt import format_file, format_text
-from crmconf.config.loader import load
+from crmconf.config.reading import load
 from crmconf.config.yaml_source import needs_quotes
 from crmconf.errors import ConfigError
 from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME

@@ -1,6 +1,6 @@
 """Fuzzing the loader: whatever bytes a configuration file holds, only clean errors come out.
 
-`crmconf.config.loader.load` may succeed or raise `ConfigError` whose every problem
+`crmconf.config.reading.load` may succeed or raise `ConfigError` whose every problem
 names a place in the file; nothing else, and within time and memory bounds. What loads
 is then planned against the demo sandbox, where only located `ConfigError`s and
 `PlanError`s may come out.
@@ -27,7 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crmconf import api
-from crmconf.config.loader import load
+from crmconf.config.reading import load
 from crmconf.config.yaml_source import read_text
 from crmconf.errors import ConfigError, PlanError
 from crmconf.model.state import State

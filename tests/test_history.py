@@ -45,7 +45,7 @@ def _data(url: str) -> dict[str, list[tuple[object, ...]]]:
             if row[0] not in BOOKKEEPING
         ]
         return {
-            name: connection.execute(f'SELECT * FROM "{name}" ORDER BY 1, 2').fetchall()
+            name: sorted(connection.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
             for name in names
         }
 
@@ -300,21 +300,41 @@ def test_sigkill_in_the_middle_of_an_apply_leaves_the_data_as_before(
 
 
 @pytest.mark.sqlite_only(reason="downgrades the file through sqlite3")
-def test_a_version_1_sandbox_is_upgraded_in_place(demo_url: str) -> None:
+def test_a_version_1_sandbox_is_read_as_it_is_and_upgraded_only_when_asked(
+    cli: Cli, demo_url: str
+) -> None:
     path = demo_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as connection:
-        connection.execute("DROP TABLE crmconf_history")
-        connection.execute("DROP TABLE crmconf_lock")
+        for table in ("crmconf_history", "crmconf_lock", "crmconf_protected", "alembic_version"):
+            connection.execute(f"DROP TABLE {table}")
+        connection.execute("DELETE FROM crmconf_meta WHERE key != 'schema_version'")
         connection.execute("UPDATE crmconf_meta SET value = '1' WHERE key = 'schema_version'")
+    before = Path(path).read_bytes()
+
+    planned = cli("plan", SEED, "--target", demo_url)
+    applied = cli("apply", SEED, "--target", demo_url, "--yes")
+
+    assert planned.exit_code == 0, planned.output
+    assert applied.exit_code == 1
+    assert "run 'crmconf sandbox upgrade" in applied.stderr
+    assert Path(path).read_bytes() == before  # neither wrote a byte
+    upgraded = cli("sandbox", "upgrade", "--target", demo_url)
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "recorded schema version 1 as revision 0001" in upgraded.stdout
+    assert "revision 0001 → 0002" in upgraded.stdout
     with SandboxTarget.open(demo_url) as target:
         assert target.history() == []
     with sqlite3.connect(path) as connection:
-        version = connection.execute("SELECT value FROM crmconf_meta").fetchone()
-    assert version == ("2",)
+        version = connection.execute(
+            "SELECT value FROM crmconf_meta WHERE key = 'schema_version'"
+        ).fetchone()
+        revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert (version, revision) == (("3",), ("0002",))
+    assert cli("apply", SEED, "--target", demo_url, "--yes").exit_code == 0
 
 
 @pytest.mark.sqlite_only(reason="edits the file through sqlite3")
-@pytest.mark.parametrize("version", ["3", "banana"])
+@pytest.mark.parametrize("version", ["4", "banana"])
 def test_a_sandbox_of_an_unknown_schema_version_is_refused(
     cli: Cli, demo_url: str, version: str
 ) -> None:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from crmconf.config.loader import load
+from crmconf.config.reading import load
 from crmconf.planning.changes import Capability
 from crmconf.planning.planner import kinds_to_read, plan
 from crmconf.planning.render.json import render_json
@@ -92,5 +92,7 @@ def test_a_data_move_the_target_can_make_is_not_a_manual_step(
 
 def test_the_sandbox_can_make_every_change(demo_target: SandboxTarget) -> None:
     config = load(SEED)
-    result = plan(config, demo_target.read(kinds_to_read(config)), demo_target.capabilities())
+    result = plan(
+        config, demo_target.read(kinds_to_read(config)), demo_target.capabilities().changes()
+    )
     assert result.manual_steps == ()

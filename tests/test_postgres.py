@@ -51,6 +51,7 @@ def _data(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 def test_a_plain_postgresql_url_opens_with_psycopg(postgres_url: str) -> None:
     assert postgres_url.startswith("postgresql://")
+    init_sandbox(postgres_url)
     with SandboxTarget.open(postgres_url) as target:
         assert (target.engine.dialect.name, target.engine.dialect.driver) == (
             "postgresql",

@@ -46,7 +46,7 @@ def _run(target: SandboxTarget, operation: dict[str, Any], folder: Path) -> None
     target.actor = operation["name"]
     if operation["kind"] == "apply":
         config = folder / f"{operation['name']}.yaml"
-        api.apply(api.plan(config, target), target)
+        api.apply(api.plan(config, target, allow_mass_change=True), target)
     elif operation["kind"] == "move":
         target.move_customers(INDUSTRIES, operation["from"], operation["to"])
     else:  # with the later entries that depend on it, whoever made them

@@ -53,7 +53,9 @@ def _start(data: st.DataObject, folder: Path, target: Any) -> None:
     """Move the demo CRM to an arbitrary state: other settings, data using them."""
     if data.draw(st.booleans(), label="start from changed settings"):
         document = data.draw(configurations(target.read(ALL_KINDS)), label="starting settings")
-        api.apply(api.plan(_write(folder, document, "start.yaml"), target), target)
+        api.apply(
+            api.plan(_write(folder, document, "start.yaml"), target, allow_mass_change=True), target
+        )
     if data.draw(st.booleans(), label="point data at the settings"):
         use_settings(data.draw, target)
 
@@ -124,7 +126,7 @@ def test_apply_converges_and_replans_empty(demo_url: str, data: st.DataObject) -
         before = _exported(target)
         document = data.draw(configurations(target.read(ALL_KINDS)), label="configuration")
         path = _write(folder, document)
-        api.apply(api.plan(path, target), target)
+        api.apply(api.plan(path, target, allow_mass_change=True), target)
         after = _exported(target)
         managed = managed_kinds(document)
         assert settings_of(after, managed) == settings_of(document)
@@ -178,7 +180,7 @@ def test_unusual_values_survive_apply_and_export(demo_url: str, section: str, va
         document = {"crmconf": 1, "groups": [group, {"name": "Administration", "type": "sales"}]}
     with sandbox_copy(demo_url) as (folder, target):
         path = _write(folder, document)
-        api.apply(api.plan(path, target), target)
+        api.apply(api.plan(path, target, allow_mass_change=True), target)
         assert api.plan(path, target).empty
         assert settings_of(_exported(target), managed_kinds(document)) == settings_of(document)
         exported = folder / "exported.yaml"
@@ -279,7 +281,7 @@ def test_data_is_never_orphaned(demo_url: str, data: st.DataObject) -> None:
                 assert repr(name) in str(refused.value) or name in str(refused.value)
             assert table_rows(url) == before
         else:
-            api.apply(api.plan(config, target), target)
+            api.apply(api.plan(config, target, allow_mass_change=True), target)
         assert not orphans(url)
         assert data_rows(url) == rows
         assert _customers_with_settings(url) == counts

@@ -13,7 +13,7 @@ from pathlib import Path
 from click.testing import Result
 from markdown_it import MarkdownIt
 
-from crmconf.config.loader import load
+from crmconf.config.reading import load
 from crmconf.planning.planner import kinds_to_read, plan
 from crmconf.planning.render.markdown import COMMENT_LIMIT, MARKER, render_markdown
 from crmconf.targets.sandbox.target import SandboxTarget

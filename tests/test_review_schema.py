@@ -167,3 +167,11 @@ def test_broken_plans_are_refused(
     assert document["changes"][1]["action"] == "create"
 
     assert list(_validator().iter_errors(_broken(document, break_it))), label
+
+
+def test_the_plan_schema_file_is_generated_and_current() -> None:
+    from crmconf.planning.document_schema import plan_schema_text
+
+    assert PLAN_SCHEMA.read_text(encoding="utf-8") == plan_schema_text(), (
+        "schemas/plan.schema.json is out of date: run `make schema` and commit it"
+    )

@@ -395,7 +395,7 @@ def test_export_after_arbitrary_applies_plans_empty(
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "config.yaml"
         config.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-        url = f"sqlite:///{Path(folder) / 'crm.db'}"
+        url = init_sandbox(f"sqlite:///{Path(folder) / 'crm.db'}")
         with SandboxTarget.open(url) as target:
             apply(plan(load(config), target), target)
             assert plan(load(config), target).changes == ()

@@ -18,11 +18,12 @@ from click.testing import Result
 
 from crmconf import api
 from crmconf.errors import TargetError
-from crmconf.kinds import ALL_KINDS
 from crmconf.model.kind import Kind
 from crmconf.model.state import State
-from crmconf.planning.changes import Capabilities, Capability, Plan
+from crmconf.planning.changes import Plan
 from crmconf.targets.base import Target
+from crmconf.targets.capabilities import Capabilities
+from crmconf.targets.sandbox.admin import init_sandbox
 from crmconf.targets.state_backend import StateBackend
 from crmconf.testing import FakeTwentyFour
 from tests import postgres
@@ -45,7 +46,7 @@ class ApiTarget(Target):
         self.applied: list[Plan] = []
 
     def capabilities(self) -> Capabilities:
-        return {kind.name: frozenset(Capability) for kind in ALL_KINDS}
+        return Capabilities.everything(features=frozenset())
 
     def read(self, kinds: Iterable[Kind]) -> State:
         return State({kind.name: () for kind in kinds}, frozenset())
@@ -117,7 +118,7 @@ def test_a_failed_apply_is_recorded_as_failed_and_still_raised(
 def test_a_target_keeping_its_own_history_leaves_the_backend_alone(
     state_url: str, tmp_path: Path, write_config: Write
 ) -> None:
-    with api.open_target(f"sqlite:///{tmp_path / 'crm.db'}") as sandbox:
+    with api.open_target(init_sandbox(f"sqlite:///{tmp_path / 'crm.db'}")) as sandbox:
         api.apply(_plan(write_config, sandbox), sandbox)
     assert "crmconf_state_history" not in postgres.tables(state_url)
 

@@ -54,7 +54,7 @@ from crmconf.model.state import DuplicateItemsError
 from crmconf.targets.postgres import with_driver
 from crmconf.targets.sandbox import schema
 from crmconf.targets.sandbox.admin import init_sandbox
-from crmconf.targets.sandbox.mapping import TABLES
+from crmconf.targets.sandbox.mapping import tables
 from crmconf.targets.sandbox.target import SandboxTarget
 from tests import postgres
 from tests.strategies import FUZZ, PROFILE, configurations, names, read_export, to_yaml
@@ -108,7 +108,7 @@ def _dangling(connection: Connection) -> list[str]:
                 )
     protected = schema.protected
     for kind_name, item_id in connection.execute(select(protected.c.kind, protected.c.item_id)):
-        table = TABLES[kind_name].table
+        table = tables()[kind_name].table
         if connection.scalar(select(func.count()).where(table.c.id == item_id)) == 0:
             found.append(f"protection of {kind_name} {item_id} outlives the item")
     return found
@@ -116,7 +116,7 @@ def _dangling(connection: Connection) -> list[str]:
 
 def _duplicates(connection: Connection) -> list[str]:
     found = []
-    for kind_name, spec in TABLES.items():
+    for kind_name, spec in tables().items():
         query = select(spec.table.c[spec.name_column])
         if spec.list_name:
             query = query.where(spec.table.c.list == spec.list_name)
@@ -236,7 +236,7 @@ class CrmMachine(RuleBasedStateMachine):
         found: dict[str, set[str]] = {}
         with self.direct.connect() as connection:
             for kind_name, item_id in connection.execute(select(schema.protected)):
-                spec = TABLES[kind_name]
+                spec = tables()[kind_name]
                 column = spec.table.c[spec.name_column]
                 name = connection.scalar(select(column).where(spec.table.c.id == item_id))
                 found.setdefault(kind_name, set()).add(identity(name))
@@ -495,7 +495,7 @@ class CrmMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def change_a_customer_by_hand(self, data: st.DataObject) -> None:
         kind = data.draw(st.sampled_from(MOVABLE), label="kind")
-        spec = TABLES[kind.name]
+        spec = tables()[kind.name]
         with self.direct.connect() as connection:
             ids = list(connection.scalars(select(spec.table.c.id)))
         customer = data.draw(st.integers(1, 40), label="customer")
@@ -514,7 +514,7 @@ class CrmMachine(RuleBasedStateMachine):
         new = data.draw(names, label="new name")
         if any(identity(new) == identity(name) for name in existing if name != old):
             return
-        table = TABLES[kind.name].table
+        table = tables()[kind.name].table
         self.by_hand(update(table).where(table.c.name == old).values(name=new))
 
     @rule(data=st.data())
@@ -528,7 +528,7 @@ class CrmMachine(RuleBasedStateMachine):
         twin = name.swapcase() if name.swapcase() != name else f" {name}  "
         if twin in existing:
             return
-        table = TABLES[kind.name].table
+        table = tables()[kind.name].table
         self.by_hand(insert(table).values(name=twin))
         before = self.rows(everything=True)
         config = self.write({"crmconf": 1, kind.section[-1]: existing})

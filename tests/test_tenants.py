@@ -95,7 +95,7 @@ def test_apply_all_applies_the_good_tenant_and_reports_the_others(
     assert rows["acme"] == ["–", "9", "7", "3", "0", "applied"]
     assert rows["broken"][:5] == ["–", "–", "–", "–", "–"]
     assert rows["broken"][5] == "error: invalid configuration (1 error)"
-    assert rows["offline"][5].startswith("error: cannot create the sandbox at sqlite:///")
+    assert rows["offline"][5].startswith("error: no sandbox at sqlite:///")
     broken = repository / "companies/broken/settings.yaml"
     assert f"error: {broken}:4:5: variable MISSING is not set" in applied.stdout
     assert "Applied. 9 to add, 7 to change, 3 to delete." in applied.stdout
@@ -159,7 +159,7 @@ def test_progress_is_plain_lines_on_stderr_when_not_a_terminal(cli: Cli, reposit
         "[2/3] broken: error: invalid configuration (1 error)",
         progress[3],
     ]
-    assert progress[3].startswith("[3/3] offline: error: cannot create the sandbox")
+    assert progress[3].startswith("[3/3] offline: error: no sandbox at")
     assert "[1/3]" not in result.stdout
 
 
@@ -224,6 +224,7 @@ def test_a_tenant_gets_its_environment_and_vars_file(cli: Cli, tmp_path: Path) -
     (root / "base/settings.yaml").write_text("crmconf: 1\nindustries:\n  - ${FIRST}\n")
     (root / "envs/prod/overlay.yaml").write_text("crmconf: 1\nindustries: [Prod]\n")
     (tmp_path / "globex.vars.yaml").write_text("FIRST: Från vars\n")
+    init_sandbox(_url(tmp_path, "globex"))
     _project(
         tmp_path,
         f"""\

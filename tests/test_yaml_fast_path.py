@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmconf.config import yaml_source
-from crmconf.config.loader import load
+from crmconf.config.reading import load
 from crmconf.config.yaml_source import SourceDocument, parse
 from crmconf.errors import ConfigError
 

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from crmconf.model.configuration import Configuration, Limits
-    from crmconf.planning.changes import Plan
+    from crmconf.model.configuration import Configuration
     from crmconf.targets.base import Target
 
 P = ParamSpec("P")
@@ -112,26 +111,6 @@ def safety_options(command: Callable[P, R]) -> Callable[P, R]:
     return command
 
 
-def check_safety(
-    plan: Plan,
-    limits: Limits,
-    allow_mass_change: bool,
-    max_deletes: int | None,
-    max_change_fraction: float | None,
-) -> None:
-    from dataclasses import replace
-
-    from crmconf.planning.safety import check_mass_change
-
-    if allow_mass_change:
-        return
-    if max_deletes is not None:
-        limits = replace(limits, max_deletes=max_deletes)
-    if max_change_fraction is not None:
-        limits = replace(limits, max_change_fraction=max_change_fraction)
-    check_mass_change(plan, limits)
-
-
 def load_config(
     path: Path,
     strict: bool,
@@ -142,13 +121,12 @@ def load_config(
 ) -> Configuration:
     """Load a configuration for a command; lint warnings are errors with --strict, else
     printed (unless the caller reports them itself)."""
-    from crmconf.cli.environments import config_variables
+    from crmconf.api import load
     from crmconf.config.environments import require_environment
-    from crmconf.config.loader import load
     from crmconf.errors import ConfigError
 
     require_environment(path, env)
-    config = load(path, env=env, variables=config_variables(vars_file))
+    config = load(path, env=env, vars_file=vars_file)
     if strict and config.warnings:
         raise ConfigError(list(config.warnings))
     for warning in config.warnings if report_warnings else ():

@@ -108,16 +108,31 @@ def export(target: str | None, output: Path | None) -> None:
     is_flag=True,
     help="The schema of an environment's overlay files (envs/NAME/*.yaml) instead.",
 )
+@click.option(
+    "--plan",
+    "plan_format",
+    is_flag=True,
+    help="The schema of a plan's JSON (plan --format json, saved plans) instead.",
+)
 @reports_errors
-def schema(output: Path | None, overlay: bool) -> None:
+def schema(output: Path | None, overlay: bool, plan_format: bool) -> None:
     """Print the JSON Schema of the configuration format."""
-    from crmconf.config.schema import schema_text
+    if overlay and plan_format:
+        from crmconf.cli.common import fail
 
-    text = schema_text()
+        fail("--overlay and --plan name two different schemas: give one")
     if overlay:
         from crmconf.config.environments import overlay_schema_text
 
         text = overlay_schema_text()
+    elif plan_format:
+        from crmconf.planning.document_schema import plan_schema_text
+
+        text = plan_schema_text()
+    else:
+        from crmconf.config.schema import schema_text
+
+        text = schema_text()
     if output is None:
         click.echo(text, nl=False)
     else:

@@ -11,23 +11,13 @@ import click
 from crmconf.cli.common import (
     as_writer,
     confirm_or_refuse,
-    fail,
     reports_errors,
     target_option,
     writer_options,
 )
 
 if TYPE_CHECKING:
-    from crmconf.targets.base import Target
-    from crmconf.targets.customers import CustomerRestorer, DeletedCustomer
-
-
-def _restorer(target: Target) -> CustomerRestorer:
-    from crmconf.targets.customers import CustomerRestorer
-
-    if not isinstance(target, CustomerRestorer):
-        fail(f"{target.url} cannot list or restore deleted customers through crmconf")
-    return target
+    from crmconf.targets.customers import DeletedCustomer
 
 
 def _customers(count: int, adjective: str = "") -> str:
@@ -66,9 +56,11 @@ def customers() -> None:
 def deleted(target: str | None, output_format: str) -> None:
     """List the deleted customers that can be restored. Never writes."""
     from crmconf.targets import open_target, target_url
+    from crmconf.targets.capabilities import Feature
 
     with open_target(target_url(target)) as crm:
-        found = _restorer(crm).deleted_customers()
+        crm.capabilities().require(Feature.LIST_DELETED_CUSTOMERS, crm.url)
+        found = crm.deleted_customers()
     if output_format == "json":
         document = {"format_version": 1, "customers": [asdict(customer) for customer in found]}
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
@@ -98,14 +90,15 @@ def restore(
     Recorded in the target's history; 'crmconf rollback' undoes it.
     """
     from crmconf.targets import open_target, target_url
+    from crmconf.targets.capabilities import Feature
 
     with as_writer(open_target(target_url(target)), actor, lock_timeout) as crm:
-        restorer = _restorer(crm)
-        chosen = restorer.deleted_customers(ids)
+        crm.capabilities().require(Feature.RESTORE_CUSTOMERS, crm.url)
+        chosen = crm.deleted_customers(ids)
         click.echo(f"Will restore {_customers(len(chosen), 'deleted ')} in {crm.url}:")
         click.echo("\n".join(_table(chosen)))
         confirm_or_refuse(f"Restore {'them' if len(chosen) != 1 else 'it'}?", yes)
-        restored = restorer.restore_customers(ids)
+        restored = crm.restore_customers(ids)
     done = f"Restored {_customers(len(restored.customers))}"
     if restored.history_entry is not None:
         entry = restored.history_entry

@@ -58,7 +58,7 @@ def validate_environments(path: Path, strict: bool, vars_file: Path | None) -> l
     (an error in a base file shows in all of them).
     """
     from crmconf.config.environments import environment_names
-    from crmconf.config.loader import load
+    from crmconf.config.reading import load
     from crmconf.errors import ConfigError
 
     variables = config_variables(vars_file)

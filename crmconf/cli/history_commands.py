@@ -22,16 +22,7 @@ if TYPE_CHECKING:
 
     from crmconf.targets.base import Target
     from crmconf.targets.sandbox.history import HistoryEntry
-    from crmconf.targets.sandbox.target import SandboxTarget
     from crmconf.targets.state_backend import StateEntry
-
-
-def _keeps_history(target: Target) -> SandboxTarget:
-    from crmconf.targets.sandbox.target import SandboxTarget
-
-    if not isinstance(target, SandboxTarget):
-        fail(f"{target.url} keeps no history crmconf can read; only SQL targets do")
-    return target
 
 
 @click.command()
@@ -45,10 +36,10 @@ def history(target: str | None, output_format: str) -> None:
     state backend its applies are recorded in ($CRMCONF_STATE).
     """
     from crmconf.targets import open_target, target_url
-    from crmconf.targets.sandbox.target import SandboxTarget
+    from crmconf.targets.capabilities import Feature
 
     with open_target(target_url(target)) as crm:
-        if not isinstance(crm, SandboxTarget):
+        if Feature.HISTORY not in crm.capabilities().features:
             _backend_history(crm, output_format)
             return
         entries = crm.history()
@@ -132,10 +123,11 @@ def rollback(
     they are and listed.
     """
     from crmconf.targets import open_target, target_url
+    from crmconf.targets.capabilities import Feature
 
     with as_writer(open_target(target_url(target)), actor, lock_timeout) as crm:
-        sandbox = _keeps_history(crm)
-        found = [item for item in sandbox.history() if item.id == entry]
+        crm.capabilities().require(Feature.HISTORY, crm.url)
+        found = [item for item in crm.history() if item.id == entry]
         if not found:
             fail(f"no history entry {entry}; see 'crmconf history'")
         shown = found[0]
@@ -144,7 +136,7 @@ def rollback(
             f"{one_line(shown.actor)}: {one_line(shown.summary)} [{shown.rows} rows]"
         )
         confirm_or_refuse(f"Roll it back on {crm.url}?", yes)
-        done = sandbox.rollback(entry, cascade=cascade, skip_changed=skip_changed)
+        done = crm.rollback(entry, cascade=cascade, skip_changed=skip_changed)
     for undone in done:
         click.echo(f"Rolled back entry {undone.entry} (recorded as entry {undone.recorded_as}).")
         if undone.left:
@@ -183,10 +175,12 @@ def move_customers(
         fail("name what to move from: --industry NAME or --status-type NAME")
     kind, source = (INDUSTRIES, industry) if industry is not None else (STATUS_TYPES, status_type)
     assert source is not None
+    from crmconf.targets.capabilities import Feature
+
     with as_writer(open_target(target_url(target)), actor, lock_timeout) as crm:
-        sandbox = _keeps_history(crm)
-        count = sandbox.count_customers(kind, source)
-        sandbox.count_customers(kind, destination)  # refuses an unknown destination early
+        crm.capabilities().require(Feature.MOVE_CUSTOMERS, crm.url)
+        count = crm.count_customers(kind, source)
+        crm.count_customers(kind, destination)  # refuses an unknown destination early
         if identity(source) == identity(destination):
             click.echo(
                 f"Nothing to move: {source!r} and {destination!r} are the same "
@@ -197,7 +191,7 @@ def move_customers(
         if count == 0:
             return
         confirm_or_refuse(f"Move them on {crm.url}?", yes)
-        moved, entry = sandbox.move_customers(kind, source, destination)
+        moved, entry = crm.move_customers(kind, source, destination)
     if entry is None:
         click.echo("Nothing to move: no customers there any more. Nothing was recorded.")
         return

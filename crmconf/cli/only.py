@@ -17,20 +17,20 @@ only_option = click.option(
 )
 
 
-def limit_to(config: Configuration, only: str | None) -> Configuration:
-    """The configuration limited to the kinds `--only` names (all of it without `--only`)."""
+def only_kinds(config: Configuration, only: str | None) -> list[str] | None:
+    """The names `--only` gives, for crmconf.api.plan; warns when the configuration has
+    none of the sections they stand for (a bad name is the library's error)."""
     if only is None:
-        return config
+        return None
     from crmconf.config.selection import select_kinds
 
-    kinds = select_kinds(only)
-    if not kinds & set(config.sections):
+    if not select_kinds(only) & set(config.sections):
         click.echo(
             f"warning: --only {only}: the configuration has none of these sections, "
             "so nothing is planned",
             err=True,
         )
-    return config.only(set(kinds))
+    return [token for token in only.split(",")]
 
 
 def selected_kinds(only: str | None) -> tuple[str, ...]:

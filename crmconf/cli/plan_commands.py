@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from crmconf.cli.common import (
     EXIT_CHANGES,
     as_writer,
-    check_safety,
     confirm_or_refuse,
     fail,
     load_config,
@@ -22,7 +23,7 @@ from crmconf.cli.common import (
     writer_options,
 )
 from crmconf.cli.environments import environment_options
-from crmconf.cli.only import limit_to, only_option, selected_kinds
+from crmconf.cli.only import only_kinds, only_option, selected_kinds
 from crmconf.cli.tenant_runs import (
     SafetyFlags,
     apply_all,
@@ -32,6 +33,11 @@ from crmconf.cli.tenant_runs import (
     require_path,
     tenant_options,
 )
+
+if TYPE_CHECKING:
+    from crmconf.pipeline.impact import Impact
+    from crmconf.planning.changes import Plan
+    from crmconf.targets.base import Target
 
 
 @click.command(name="plan")
@@ -85,6 +91,7 @@ def plan_command(
     from crmconf.api import impact, plan
     from crmconf.targets import open_target, target_url
 
+    safety = SafetyFlags(allow_mass_change, max_deletes, max_change_fraction)
     if all_tenants:
         refuse_single_run_options(
             path=path,
@@ -94,7 +101,6 @@ def plan_command(
             out=out,
             format=output_format != "text",
         )
-        safety = SafetyFlags(allow_mass_change, max_deletes, max_change_fraction)
         code = plan_all(
             project,
             parallel,
@@ -105,11 +111,10 @@ def plan_command(
         )
         sys.exit(code)
     path = require_path(path)
-    config = limit_to(load_config(path, strict, env, vars_file), only)
+    config = load_config(path, strict, env, vars_file)
     with open_target(target_url(target)) as crm:
-        result = plan(config, crm)
+        result = plan(config, crm, only=only_kinds(config, only), **safety.options())
         pipeline_change = impact(result, crm)  # None where the target hides its opportunities
-        url = crm.url
     if output_format == "json":
         from crmconf.pipeline.render import impact_document
         from crmconf.planning.render.json import render_json
@@ -121,21 +126,26 @@ def plan_command(
 
         click.echo(render_markdown(result, only=selected_kinds(only)), nl=False)
     else:
-        from crmconf.pipeline.render import render_impact_text
-        from crmconf.planning.render.text import render_text
-
-        sections = []
-        if pipeline_change is not None and pipeline_change.touches_pipeline:
-            sections.append(render_impact_text(pipeline_change))
-        click.echo(render_text(result, sections), nl=False)
-    check_safety(result, config.limits, allow_mass_change, max_deletes, max_change_fraction)
+        click.echo(plan_text(result, pipeline_change), nl=False)
+    result.raise_if_unapplyable()
     if out is not None:
-        from crmconf.planning.saved import dump_saved
+        from crmconf.api import dump_plan
 
-        write_atomically(out, dump_saved(result, url, config, allow_mass_change))
+        write_atomically(out, dump_plan(result))
         click.echo(f"Saved the plan to {out}; apply it with 'crmconf apply {out}'.", err=True)
     if detailed_exitcode and not result.empty:
         sys.exit(EXIT_CHANGES)
+
+
+def plan_text(result: Plan, pipeline_change: Impact | None) -> str:
+    """A plan as text, with its pipeline impact where it changes the forecast."""
+    from crmconf.pipeline.render import render_impact_text
+    from crmconf.planning.render.text import render_text
+
+    sections = []
+    if pipeline_change is not None and pipeline_change.touches_pipeline:
+        sections.append(render_impact_text(pipeline_change))
+    return render_text(result, sections)
 
 
 @click.command()
@@ -177,17 +187,16 @@ def apply(
     The apply is all or nothing, and refused when the target changed since the plan.
     With --all: every tenant of the project file; all plans are shown, then asked once.
     """
-    from crmconf.api import apply as apply_plan
-    from crmconf.api import plan
+    from crmconf.api import impact, load_plan, plan
     from crmconf.planning.changes import Plan
     from crmconf.planning.document import summary_line
-    from crmconf.planning.render.text import manual_checklist, render_text
-    from crmconf.planning.saved import is_saved_plan, load_saved, refuse_if_config_changed
-    from crmconf.targets import open_target, target_url
+    from crmconf.planning.render.text import manual_checklist
+    from crmconf.planning.saved import is_saved_plan
+    from crmconf.targets import TARGET_VARIABLE, open_target, target_url
 
+    safety = SafetyFlags(allow_mass_change, max_deletes, max_change_fraction)
     if all_tenants:
         refuse_single_run_options(path=path, target=target, env=env, vars=vars_file)
-        safety = SafetyFlags(allow_mass_change, max_deletes, max_change_fraction)
         code = apply_all(
             project,
             parallel,
@@ -201,37 +210,37 @@ def apply(
         )
         sys.exit(code)
     path = require_path(path)
-    config = None
     if is_saved_plan(path):
         if env is not None or vars_file is not None:
             fail(f"{path} is a saved plan: pass --env and --vars to 'crmconf plan', which made it")
         if only is not None:
             fail(f"{path} is a saved plan: pass --only to 'crmconf plan', which made it")
-        saved = load_saved(path)
-        refuse_if_config_changed(saved)
-        if target is not None and target_url(target) != saved.target:
-            fail(f"{path} was planned for {saved.target}, not {target}; plan again")
-        url, result, limits = saved.target, saved.plan, saved.limits
-        allow_mass_change = allow_mass_change or saved.allow_mass_change
-    else:
-        config = limit_to(load_config(path, strict, env, vars_file), only)
-        url, result, limits = target_url(target), None, config.limits
-    with as_writer(open_target(url), actor, lock_timeout) as crm:
-        if config is not None:
-            result = plan(config, crm)
-        assert result is not None
-        click.echo(render_text(result), nl=False)
-        by_hand = len(result.manual_steps) + len(result.checks)
-        if require_complete and by_hand:
-            fail(
-                f"{by_hand} change(s) or check(s) can only be made by hand in the CRM "
-                "(listed above); nothing was applied because of --require-complete"
+        if max_deletes is not None or max_change_fraction is not None:
+            fail(f"{path} is a saved plan: pass the limits to 'crmconf plan', which made it")
+        from crmconf.api import saved_plan_target
+
+        url = target_url(target) if target or os.environ.get(TARGET_VARIABLE) else None
+        with as_writer(open_target(url or saved_plan_target(path)), actor, lock_timeout) as crm:
+            result = load_plan(
+                path,
+                crm,
+                allow_mass_change=allow_mass_change,
+                require_complete=require_complete,
             )
-        if result.empty:
-            return
-        check_safety(result, limits, allow_mass_change, max_deletes, max_change_fraction)
-        confirm_or_refuse(f"Apply these changes to {crm.url}?", yes)
-        apply_plan(result, crm)
+            _confirm_and_apply(result, crm, impact(result, crm), yes)
+    else:
+        config = load_config(path, strict, env, vars_file)
+        with as_writer(open_target(target_url(target)), actor, lock_timeout) as crm:
+            result = plan(
+                config,
+                crm,
+                only=only_kinds(config, only),
+                require_complete=require_complete,
+                **safety.options(),
+            )
+            _confirm_and_apply(result, crm, impact(result, crm), yes)
+    if result.empty:
+        return
     if result.automatic:
         click.echo(f"Applied. {summary_line(Plan(result.automatic)).removeprefix('Plan: ')}")
     else:
@@ -239,3 +248,15 @@ def apply(
     if result.manual_steps:
         click.echo("")
         click.echo(manual_checklist(result), nl=False)
+
+
+def _confirm_and_apply(result: Plan, crm: Target, change: Impact | None, yes: bool) -> None:
+    """Show the plan and its impact, refuse what the library refuses, ask, apply."""
+    from crmconf.api import apply as apply_plan
+
+    click.echo(plan_text(result, change), nl=False)
+    result.raise_if_unapplyable()
+    if result.empty:
+        return
+    confirm_or_refuse(f"Apply these changes to {crm.url}?", yes)
+    apply_plan(result, crm)

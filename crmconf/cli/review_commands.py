@@ -20,7 +20,7 @@ from crmconf.cli.common import (
     target_option,
 )
 from crmconf.cli.environments import environment_options
-from crmconf.cli.only import limit_to, only_option, selected_kinds
+from crmconf.cli.only import only_kinds, only_option, selected_kinds
 
 DRIFT_MARKER = "<!-- crmconf-drift -->"
 
@@ -56,9 +56,9 @@ def drift(
     from crmconf.api import plan
     from crmconf.targets import open_target, target_url
 
-    config = limit_to(load_config(path, strict, env, vars_file), only)
+    config = load_config(path, strict, env, vars_file)
     with open_target(target_url(target)) as crm:
-        result = plan(config, crm, refuse_orphans=False)
+        result = plan(config, crm, only=only_kinds(config, only), refuse_orphans=False)
     if output_format == "json":
         from crmconf.planning.render.json import render_json
 

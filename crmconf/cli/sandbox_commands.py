@@ -27,3 +27,21 @@ def init(target: str | None, demo: bool, reset: bool) -> None:
 
     url = init_sandbox(target_url(target), demo=demo, reset=reset)
     click.echo(f"Sandbox ready at {url}{' with demo data' if demo else ''}.")
+
+
+@sandbox.command()
+@target_option
+@reports_errors
+def upgrade(target: str | None) -> None:
+    """Upgrade the sandbox's schema to this crmconf's (one transaction; data kept)."""
+    from crmconf.targets import target_url
+    from crmconf.targets.sandbox.admin import upgrade_sandbox
+
+    url = target_url(target)
+    done = upgrade_sandbox(url)
+    if not done:
+        click.echo(f"The sandbox at {url} is up to date.")
+        return
+    click.echo(f"Upgraded the sandbox at {url}:")
+    for step in done:
+        click.echo(f"  {step}")

@@ -11,11 +11,11 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from crmconf.cli.common import EXIT_CHANGES, as_writer, check_safety, confirm_or_refuse, fail
+from crmconf.cli.common import EXIT_CHANGES, as_writer, confirm_or_refuse, fail
 
 if TYPE_CHECKING:
     from crmconf.errors import Problem
@@ -79,9 +79,18 @@ def refuse_single_run_options(**given: object) -> None:
 
 @dataclass(frozen=True)
 class SafetyFlags:
+    """The mass-change flags of one command, handed to crmconf.api.plan as they are."""
+
     allow_mass_change: bool
     max_deletes: int | None
     max_change_fraction: float | None
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "allow_mass_change": self.allow_mass_change,
+            "max_deletes": self.max_deletes,
+            "max_change_fraction": self.max_change_fraction,
+        }
 
 
 @dataclass(frozen=True)
@@ -198,32 +207,22 @@ def _plan_tenants(
     from crmconf.api import plan
     from crmconf.cli.progress import TenantProgress
     from crmconf.config.selection import select_kinds
-    from crmconf.errors import ConfigError, PlanError
+    from crmconf.errors import ConfigError
     from crmconf.tenants import load_tenant_config, open_tenant_target, run_all
 
-    kinds = set(select_kinds(only)) if only is not None else None  # a bad --only fails at once
+    if only is not None:
+        select_kinds(only)  # a bad --only fails at once, not once per tenant
+    kinds = only.split(",") if only is not None else None
 
     def plan_one(tenant: Tenant) -> TenantPlan:
         config: Configuration = load_tenant_config(tenant, os.environ)
         if strict and config.warnings:
             raise ConfigError(list(config.warnings))
-        if kinds is not None:
-            config = config.only(kinds)
         with open_tenant_target(tenant, os.environ) as crm:
-            result = plan(config, crm)
-        check_safety(
-            result,
-            config.limits,
-            safety.allow_mass_change,
-            safety.max_deletes,
-            safety.max_change_fraction,
-        )
-        by_hand = len(result.manual_steps) + len(result.checks)
-        if require_complete and by_hand:
-            raise PlanError(
-                f"{by_hand} change(s) or check(s) can only be made by hand in the CRM; "
-                "nothing is applied to this tenant because of --require-complete"
+            result = plan(
+                config, crm, only=kinds, require_complete=require_complete, **safety.options()
             )
+        result.raise_if_unapplyable()
         return TenantPlan(result, config.warnings)
 
     click.echo(

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema, create_model
 
-from crmconf.kinds import ALL_KINDS
+from crmconf.kinds import ALL_KINDS, generation
 from crmconf.model.kind import Kind
 from crmconf.model.names import whole_number
 
@@ -78,9 +78,13 @@ def _removed_model() -> type[BaseModel]:
     return _model("Removed", top, "Items removed on purpose.")
 
 
-@cache
 def document_model() -> type[BaseModel]:
-    """The pydantic model of one configuration file."""
+    """The pydantic model of one configuration file, for the kinds registered now."""
+    return _document_model(generation())
+
+
+@cache
+def _document_model(_generation: int) -> type[BaseModel]:
     top: dict[str, Any] = {}
     nested: dict[str, dict[str, tuple[Any, Any]]] = {}
     for kind in ALL_KINDS:

@@ -41,7 +41,7 @@ from crmconf.config.files import (
 from crmconf.config.loader import build_configuration, read_sources
 from crmconf.config.yaml_source import SourceDocument
 from crmconf.errors import ConfigError, Location, Problem
-from crmconf.kinds import ALL_KINDS
+from crmconf.kinds import ALL_KINDS, generation
 from crmconf.model.configuration import Configuration
 from crmconf.model.kind import Kind, Path
 from crmconf.model.names import Name, identity
@@ -152,9 +152,13 @@ def overlay(base: list[SourceDocument], overlays: list[SourceDocument]) -> list[
     return [_document(file, tree) for file, tree in (*trees, *added)]
 
 
-@cache
 def drop_model() -> type[BaseModel]:
     """The `drop:` section of an overlay: the sections' nesting, lists of names."""
+    return _drop_model(generation())
+
+
+@cache
+def _drop_model(_generation: int) -> type[BaseModel]:
     top: dict[str, Any] = {}
     nested: dict[str, dict[str, Any]] = {}
     for kind in ALL_KINDS:

@@ -41,7 +41,7 @@ from crmconf.config.document import Safety, document_model
 from crmconf.config.loader import validate_file
 from crmconf.config.yaml_source import read_text
 from crmconf.errors import ConfigError, CrmconfError, Location, Problem
-from crmconf.kinds import ALL_KINDS
+from crmconf.kinds import ALL_KINDS, generation
 from crmconf.model.kind import Kind
 from crmconf.model.names import identity
 
@@ -201,9 +201,13 @@ class _Items:
 _Shape = _Mapping | _Items
 
 
-@functools.cache
 def _document_shape() -> _Mapping:
     """`crmconf:`, the kinds' sections, then the document's other keys in model order."""
+    return _document_shape_of(generation())
+
+
+@functools.cache
+def _document_shape_of(_generation: int) -> _Mapping:
     main, removed = _sections_shape(removed=False), _sections_shape(removed=True)
     others = [key for key in document_model().model_fields if key not in ("crmconf", *main.keys)]
     safety = _Mapping(tuple(Safety.model_fields))

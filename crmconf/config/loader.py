@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
@@ -20,7 +19,6 @@ from crmconf.config.document import FORMAT_VERSION, document_model
 from crmconf.config.files import (
     configuration_files,
     confined,
-    is_layout,
     read_bytes,
 )
 from crmconf.config.rules import check_configuration
@@ -28,8 +26,7 @@ from crmconf.config.variables import substitute, with_flow_hint
 from crmconf.config.yaml_source import SourceDocument, parse, read_text
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.kinds import ALL_KINDS
-from crmconf.model.collector import paused
-from crmconf.model.configuration import Configuration, Limits
+from crmconf.model.configuration import Configuration, Limits, Source
 from crmconf.model.kind import Kind, Path, Record, section_value
 from crmconf.model.names import NAME_PATTERN
 
@@ -48,33 +45,18 @@ class _Section:
     """Whether this is the kind's list under `removed:`."""
 
 
-@paused()
-def load(
-    path: str | os.PathLike[str],
-    *,
-    env: str | None = None,
-    variables: Mapping[str, str] | None = None,
+def load_files(
+    root: FilePath, variables: Mapping[str, str], source: Source | None = None
 ) -> Configuration:
-    """Load, validate and merge a configuration file or a directory of them.
-
-    A directory holding `base/` is an environment layout: `env` names the overlay
-    `envs/NAME/` merged onto the base (None: the base alone). `${NAME}` in values is
-    replaced from `variables`, by default the process environment.
-    """
-    root = FilePath(path)
-    values = os.environ if variables is None else variables
-    if env is not None or is_layout(root):
-        from crmconf.config.environments import load_environment  # it builds on this module
-
-        return load_environment(root, env, values)
+    """Load, validate and merge a configuration file, or a directory of them (no layout)."""
     files = configuration_files(root)
     if root.is_dir():
         confined(files, root)
     # Each file is parsed just before it is validated, and let go of right after: the
     # plain values of one file at a time, not of the whole directory, are held.
     digest, contents = _read_all(files)
-    parsed = (_parsed(file, data, values) for file, data in contents)
-    return build_configuration(parsed, files, digest)
+    parsed = (_parsed(file, data, variables) for file, data in contents)
+    return replace(build_configuration(parsed, files, digest), source=source)
 
 
 def read_sources(

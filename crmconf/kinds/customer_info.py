@@ -6,6 +6,8 @@ from crmconf.model.kind import Kind, Migration, NamedItem
 from crmconf.model.names import Name
 
 _UI_PATH = "Administration – Inställningar – CRM – Tilläggsinformation om kund"
+_OPTIONS_TABLE = "customer_info_options"
+"""The option lists share one table where targets keep their own (the sandbox)."""
 
 
 class Option(NamedItem):
@@ -22,6 +24,7 @@ CONTACT_ORIGINS = Kind(
     item_model=Option,
     ordered=True,
     migration=Migration("move_customers_to", clear_field="unassign"),
+    storage_name=_OPTIONS_TABLE,
 )
 PRODUCTS = Kind(
     name="customer_info.products",
@@ -30,6 +33,7 @@ PRODUCTS = Kind(
     item_model=Option,
     ordered=True,
     migration=Migration("move_customers_to", clear_field="unassign"),
+    storage_name=_OPTIONS_TABLE,
 )
 SOURCES = Kind(
     name="customer_info.sources",
@@ -38,4 +42,5 @@ SOURCES = Kind(
     item_model=Option,
     ordered=True,
     migration=Migration("move_customers_to", clear_field="unassign"),
+    storage_name=_OPTIONS_TABLE,
 )

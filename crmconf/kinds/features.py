@@ -8,4 +8,5 @@ RESTORE_CUSTOMERS = Kind(
     name="features.restore_customers",
     singular="switch",
     ui_path="Administration – Inställningar – CRM – Återställa kunder",
+    enable_note="the vendor's support must first activate the service",
 )

@@ -99,4 +99,6 @@ GROUPS = Kind(
     },
     value_labels={"type": {"standard": "Standard", "sales": "Försäljning"}},
     references=(Reference(field="parent", kind="groups"),),
+    users_field="members",
+    storage_name="crm_groups",
 )

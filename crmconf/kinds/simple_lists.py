@@ -61,4 +61,5 @@ SALE_TYPES = Kind(
     ui_path="Administration – Inställningar – CRM – Säljmöjligheter – Typ",
     item_model=SaleType,
     migration=Migration("move_opportunities_to"),
+    storage_name="sale_types",
 )

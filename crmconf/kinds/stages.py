@@ -123,5 +123,6 @@ STAGES = Kind(
         "rejection_reason": "Avvisning",
     },
     value_labels={"status": STATUS_LABELS},
+    units={"probability": "%"},
     migration=Migration("move_opportunities_to"),
 )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from crmconf.errors import Problem
 from crmconf.model.kind import Kind, Record
@@ -19,6 +21,18 @@ class Limits:
     min_items: int = 10
     max_deletes: int = 3
     """Deletes of one kind, whatever its size."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a configuration was loaded from, so that a saved plan can load it again."""
+
+    path: str
+    """The file or directory, resolved."""
+    env: str | None = None
+    """The environment overlay (`envs/NAME/`), if any."""
+    vars_file: str | None = None
+    """The file `${NAME}` values came from besides the process environment, resolved."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,24 @@ class Configuration:
     """The mass-change guard's limits, from the `safety:` section."""
     prune: Mapping[str, bool] = field(default_factory=dict)
     """Kinds whose extra items in the CRM are left alone (`prune: {kind: false}`)."""
+    source: Source | None = field(default=None, compare=False)
+
+    @functools.cached_property
+    def content_digest(self) -> str:
+        """SHA-256 of what the configuration declares, once files are merged and `${NAME}`
+        values substituted: two loads with the same digest plan the same changes."""
+        document = {
+            "sections": {
+                name: [_record(r) for r in records] for name, records in self.sections.items()
+            },
+            "removals": {
+                name: [_record(r) for r in records] for name, records in self.removals.items()
+            },
+            "limits": asdict(self.limits),
+            "prune": dict(self.prune),
+        }
+        text = json.dumps(document, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def prunes(self, kind: Kind) -> bool:
         return self.prune.get(kind.name, True)
@@ -75,4 +107,9 @@ class Configuration:
             self.warnings,
             self.limits,
             {name: value for name, value in self.prune.items() if name in kinds},
+            self.source,
         )
+
+
+def _record(record: Record) -> list[object]:
+    return [record.name, dict(record.fields), list(record.renamed_from), record.protect]

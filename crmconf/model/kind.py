@@ -148,6 +148,20 @@ class Kind:
     """The CRM's own label of each field, for manual steps."""
     value_labels: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
     """The CRM's own wording of field values (e.g. stage status), for manual steps."""
+    units: Mapping[str, str] = field(default_factory=dict)
+    """The unit a field's value is shown with to a person, e.g. ``{"probability": "%"}``."""
+    users_field: str | None = None
+    """The field naming users of the CRM (a group's members): each must be a user of the
+    target, and targets that keep their own tables store it as links to their users."""
+    enable_note: str | None = None
+    """For a switch: what a person must know before turning it on by hand."""
+    storage_name: str | None = None
+    """What targets keeping their own tables (the sandbox) store the items under; default:
+    the section's last part. Kinds sharing a name share one table, told apart by section."""
+
+    @property
+    def table_name(self) -> str:
+        return self.storage_name or self.section[-1]
 
     @property
     def section(self) -> tuple[str, ...]:

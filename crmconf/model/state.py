@@ -73,10 +73,11 @@ _FINGERPRINT_ENCODER = json.JSONEncoder(
 
 
 def fingerprint(state: State) -> str:
-    """A digest of everything a plan was computed from, to refuse applying a stale plan."""
+    """A digest of everything a plan was computed from (the items of the kinds read, with
+    their usage, and the users), to refuse applying a stale plan."""
     # Computed on every plan, so built with as few objects as the same digest allows:
     # tuples encode as the lists they were, and a dict needs no copy.
-    document = {
+    document: dict[str, Any] = {
         kind: [
             (
                 str(item.id),
@@ -89,6 +90,8 @@ def fingerprint(state: State) -> str:
         ]
         for kind, items in sorted(state.items.items())
     }
+    if state.users is not None:  # a member removed since the plan makes it stale too
+        document["\0users"] = sorted(state.users)
     return hashlib.sha256(_FINGERPRINT_ENCODER.encode(document).encode()).hexdigest()
 
 

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
 
 OPEN_STATUSES = frozenset({"open", "open_won"})
 """Stage statuses whose opportunities are still forecast; closed ones are won or lost."""
@@ -71,13 +70,6 @@ class Pipeline:
     sales_groups: tuple[str, ...]
     """Every group of type sales, parents before their subgroups."""
     rows: tuple[PipelineRow, ...]
-
-
-@runtime_checkable
-class PipelineSource(Protocol):
-    """A target that can read its opportunities (not every CRM's API can)."""
-
-    def pipeline(self) -> Pipeline: ...
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from crmconf.errors import Problem
+from crmconf.errors import (
+    PlanError,
+    Problem,
+    RefusedPlanError,
+    UnsafePlanError,
+)
+from crmconf.model.configuration import Limits, Source
 from crmconf.model.state import ExistingItem, Usage
 
 
@@ -32,8 +38,49 @@ class Capability(StrEnum):
     """Move the customer data using an item to another (the product's "Flytta kunder")."""
 
 
-Capabilities = Mapping[str, frozenset[Capability]]
+ChangesByKind = Mapping[str, frozenset[Capability]]
 """Per kind name, what the target can carry out itself; the rest are manual steps."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rules a plan is held to before it may be applied, and the flags relaxing them.
+
+    Recorded in the plan, so that whoever applies it (the CLI, the tenants runner, a
+    Python caller, a saved plan) is held to the same rules.
+    """
+
+    limits: Limits = field(default_factory=Limits)
+    """The mass-change limits: the configuration's `safety:` with --max-* flags over it."""
+    allow_mass_change: bool = False
+    """A person reviewed a plan beyond the limits and accepts it (--allow-mass-change)."""
+    require_complete: bool = False
+    """Refuse a plan that leaves changes or checks to be made by hand (--require-complete)."""
+    refuse_orphans: bool = True
+    """False only for reports (drift): deletes the CRM's data forbids are shown, not refused,
+    and the plan can never be applied."""
+
+
+class RefusalReason(StrEnum):
+    UNSAFE = "unsafe"
+    """Beyond the mass-change limits; `allow_mass_change` overrides it."""
+    INCOMPLETE = "incomplete"
+    """Steps or checks by hand remain, and `require_complete` was asked for."""
+    REPORT_ONLY = "report_only"
+    """Computed with orphan refusal off, to be shown: never applied."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a plan may not be applied (Terraform's "not applyable")."""
+
+    reason: RefusalReason
+    message: str
+
+    def error(self) -> PlanError:
+        if self.reason is RefusalReason.UNSAFE:
+            return UnsafePlanError(self.message)
+        return RefusedPlanError(self.message)
 
 
 @dataclass(frozen=True)
@@ -93,9 +140,38 @@ class Plan:
     target_fingerprint: str = ""
     """Digest of the kinds read from the target; applying against another state is refused."""
     unmanaged: Mapping[str, tuple[ExistingItem, ...]] = field(default_factory=dict)
+    """Per kind with `prune: false`: items in the CRM the configuration does not list."""
     checks: tuple[Problem, ...] = ()
     """What the target cannot read, for a person to check by hand (also in `warnings`)."""
-    """Per kind with `prune: false`: items in the CRM the configuration does not list."""
+    policy: Policy = field(default_factory=Policy)
+    refusals: tuple[Refusal, ...] = ()
+    """Why this plan may not be applied, as found when it was made (crmconf.planning.safety
+    finds them again before any apply: this field is for showing them)."""
+    only: tuple[str, ...] | None = None
+    """The kinds the plan was limited to (--only), None for all the configuration manages."""
+    source: Source | None = None
+    """Where the configuration was loaded from (for saving the plan)."""
+    content_digest: str = ""
+    """What the configuration declared, merged and substituted (model.configuration)."""
+    target: str = ""
+    """The target's resolved, printable URL."""
+
+    @property
+    def applyable(self) -> bool:
+        """Whether the plan may be applied as it is (it may still be stale by then)."""
+        return not self.refusals
+
+    def raise_if_unapplyable(self) -> None:
+        """Raise the first reason this plan may not be applied, as found when it was made:
+        UnsafePlanError for the mass-change guard, RefusedPlanError for the rest.
+        (crmconf.api.apply finds the reasons again from the plan's data before applying.)"""
+        for refusal in self.refusals:
+            raise refusal.error()
+
+    @property
+    def by_hand(self) -> int:
+        """Changes a person must make and checks a person must do."""
+        return len(self.manual_steps) + len(self.checks)
 
     @property
     def empty(self) -> bool:

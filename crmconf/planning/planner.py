@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from crmconf.errors import ConfigError, PlanError, Problem
+from crmconf.errors import ConfigError, Problem, RefusedPlanError
 from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
 from crmconf.model.configuration import Configuration
 from crmconf.model.kind import Kind, Record
 from crmconf.model.names import identity
 from crmconf.model.state import ExistingItem, State, fingerprint, refuse_duplicates
-from crmconf.planning.changes import Action, Capabilities, Capability, Change, Plan
+from crmconf.planning.changes import Action, Capability, Change, ChangesByKind, Plan, Policy
 from crmconf.planning.runbook import manual_step
 
 
@@ -52,18 +52,19 @@ class _KindDiff:
 def plan(
     config: Configuration,
     state: State,
-    capabilities: Capabilities | None = None,
+    capabilities: ChangesByKind | None = None,
     *,
-    refuse_orphans: bool = True,
+    policy: Policy | None = None,
 ) -> Plan:
     """The changes that make `state` equal to `config` for every managed kind.
 
     Changes the target cannot make itself (per its `capabilities`) become manual
     steps, kept in the plan's order so a person can follow them.
-    `refuse_orphans=False` is for plans that are only shown (drift reports): an
-    item the CRM still uses and the configuration lacks is then drift to report,
-    not an error; such a plan must never be applied.
+    With `policy.refuse_orphans` off, for plans that are only shown (drift reports),
+    an item the CRM still uses and the configuration lacks is drift to report, not an
+    error; such a plan is never applied (crmconf.planning.safety).
     """
+    policy = policy if policy is not None else Policy(limits=config.limits)
     diffs = {
         kind.name: _match(kind, config.records(kind), state.of(kind))
         for kind in ALL_KINDS
@@ -82,7 +83,7 @@ def plan(
                 unmanaged[pruned.kind.name] = tuple(left)
             pruned.deleted = removed
     _check_references(config, state, diffs)
-    if refuse_orphans:
+    if policy.refuse_orphans:
         _check_deletes(config, state, diffs)
     creates_updates: list[Change] = []
     deletes: list[Change] = []
@@ -117,6 +118,7 @@ def plan(
         config.digest,
         fingerprint(state),
         unmanaged,
+        policy=policy,
     )
 
 
@@ -124,7 +126,7 @@ _NEEDS = {action: Capability(action.value) for action in Action}
 """The capability a target needs to make each kind of change itself."""
 
 
-def _with_manual_step(change: Change, capabilities: Capabilities) -> Change:
+def _with_manual_step(change: Change, capabilities: ChangesByKind) -> Change:
     can = capabilities.get(change.kind, frozenset())
     if _NEEDS[change.action] in can:
         return change
@@ -375,11 +377,9 @@ def _check_references(config: Configuration, state: State, diffs: Mapping[str, _
                             f"add {target.name} to the configuration or correct the name",
                         )
                     )
-        if "members" in (kind.item_model.model_fields if kind.item_model else {}) and (
-            state.users is not None
-        ):
+        if kind.users_field is not None and state.users is not None:
             for record in config.records(kind):
-                unknown = [m for m in record.fields["members"] if m not in state.users]
+                unknown = [m for m in record.fields[kind.users_field] if m not in state.users]
                 if unknown:
                     problems.append(
                         Problem(
@@ -431,7 +431,7 @@ def _check_deletes(config: Configuration, state: State, diffs: Mapping[str, _Kin
                         f"{kind.singular} {item.name!r}, and {kind.name} is not managed here"
                     )
     if refusals:
-        raise PlanError(
+        raise RefusedPlanError(
             "refusing to delete what the CRM still uses:\n  - "
             + "\n  - ".join(refusals)
             + "\nno data is ever orphaned: keep these items, or declare where their data goes"

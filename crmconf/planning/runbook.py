@@ -21,7 +21,8 @@ def _shown(kind: Kind, field: str, value: Any) -> str:
     if isinstance(value, bool):
         return "på" if value else "av"
     label = labels.get(value, value)
-    return f"{label} %" if field == "probability" else str(label)
+    unit = kind.units.get(field)
+    return f"{label} {unit}" if unit else str(label)
 
 
 def _label(kind: Kind, field: str) -> str:
@@ -43,8 +44,8 @@ def manual_step(kind: Kind, change: Change, data_moved: bool) -> str:
         assert change.after is not None
         state = "on" if change.after["enabled"] else "off"
         extra = ""
-        if change.after["enabled"] and kind.name == "features.restore_customers":
-            extra = " (the vendor's support must first activate the service)"
+        if change.after["enabled"] and kind.enable_note:
+            extra = f" ({kind.enable_note})"
         return f"{where}: turn {kind.singular} '{change.name}' {state}{extra}."
     if change.action is Action.CREATE:
         assert change.after is not None

@@ -6,8 +6,10 @@ import os
 
 from crmconf.errors import TargetError
 from crmconf.targets.base import Target
+from crmconf.targets.sandbox import DEFAULT_TARGET
 
-DEFAULT_TARGET = "sqlite:///.crmconf/sandbox.db"
+__all__ = ["DEFAULT_TARGET", "STATE_VARIABLE", "TARGET_VARIABLE", "open_target", "target_url"]
+
 TARGET_VARIABLE = "CRMCONF_TARGET"
 STATE_VARIABLE = "CRMCONF_STATE"
 """A PostgreSQL URL holding locks and history for targets that keep none

@@ -1,4 +1,10 @@
-"""The narrow interface every target (CRM) implements: read, apply, declare capabilities."""
+"""The interface every target (CRM) implements: read, apply, and declare what it can do.
+
+What a target can do is declared once, by `capabilities()` (crmconf.targets.capabilities);
+callers ask it, never the target's class. The optional features' methods below refuse
+by default, naming the missing capability; a target that declares a feature overrides
+its methods (a test holds every target to that).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,19 @@ import getpass
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from crmconf.model.kind import Kind
 from crmconf.model.state import State
-from crmconf.planning.changes import Capabilities, Plan
-from crmconf.targets.visibility import Unreadable
+from crmconf.planning.changes import Plan
+from crmconf.targets.capabilities import Capabilities, Feature
 
-__all__ = ["Capabilities", "Target"]
+if TYPE_CHECKING:
+    from crmconf.pipeline.forecast import Pipeline
+    from crmconf.targets.customers import DeletedCustomer, Restored
+    from crmconf.targets.sandbox.history import HistoryEntry, RolledBack
+
+__all__ = ["Capabilities", "Feature", "Target"]
 
 
 def _os_user() -> str:
@@ -32,13 +44,15 @@ class Target(ABC):
     lock_timeout: float = 0.0
     """Seconds to wait for another writer to finish before failing (--lock-timeout)."""
 
+    @property
+    def resolved_url(self) -> str:
+        """The URL naming this very target from anywhere (a relative path made absolute),
+        safe to print: what a saved plan records."""
+        return self.url
+
     @abstractmethod
     def capabilities(self) -> Capabilities:
-        """What this target can change, per kind."""
-
-    def unreadable(self) -> Unreadable:
-        """Kinds and fields this target cannot read: left out of plans, listed as checks."""
-        return Unreadable()
+        """What this target can read and change, per kind, and its optional features."""
 
     @abstractmethod
     def read(self, kinds: Iterable[Kind]) -> State:
@@ -47,7 +61,49 @@ class Target(ABC):
     @abstractmethod
     def apply(self, plan: Plan) -> None:
         """Carry out a plan's automatic changes in order (and the data moves of manual
-        deletes where the target can move data); all or nothing where the target allows."""
+        deletes where the target can move data); all or nothing where the target allows.
+        Refuses a stale plan (crmconf.planning.safety.refuse_if_stale) before any write."""
+
+    # Optional features: each refuses unless the target declares it and overrides it.
+
+    def history(self) -> list[HistoryEntry]:
+        """Applies, moves and rollbacks recorded in the target, newest first (HISTORY)."""
+        self.capabilities().require(Feature.HISTORY, self.url)
+        raise NotImplementedError
+
+    def rollback(
+        self, entry_id: int, cascade: bool = False, skip_changed: bool = False
+    ) -> list[RolledBack]:
+        """Undo a recorded entry exactly, or refuse; what was undone (HISTORY)."""
+        self.capabilities().require(Feature.HISTORY, self.url)
+        raise NotImplementedError
+
+    def count_customers(self, kind: Kind, name: str) -> int:
+        """Customers of an industry or status type (MOVE_CUSTOMERS)."""
+        self.capabilities().require(Feature.MOVE_CUSTOMERS, self.url)
+        raise NotImplementedError
+
+    def move_customers(self, kind: Kind, source: str, destination: str) -> tuple[int, int | None]:
+        """Move every customer of one item to another; (moved, history entry), no entry
+        when nothing moved (MOVE_CUSTOMERS)."""
+        self.capabilities().require(Feature.MOVE_CUSTOMERS, self.url)
+        raise NotImplementedError
+
+    def pipeline(self) -> Pipeline:
+        """Every opportunity summed per stage and owner. Never writes (PIPELINE)."""
+        self.capabilities().require(Feature.PIPELINE, self.url)
+        raise NotImplementedError
+
+    def deleted_customers(self, ids: Iterable[int] | None = None) -> tuple[DeletedCustomer, ...]:
+        """The deleted customers (with `ids`: exactly those). Never writes
+        (LIST_DELETED_CUSTOMERS)."""
+        self.capabilities().require(Feature.LIST_DELETED_CUSTOMERS, self.url)
+        raise NotImplementedError
+
+    def restore_customers(self, ids: Iterable[int]) -> Restored:
+        """Restore deleted customers, all or none (RESTORE_CUSTOMERS)."""
+        self.capabilities().require(Feature.RESTORE_CUSTOMERS, self.url)
+        raise NotImplementedError
 
     def close(self) -> None:  # noqa: B027 - optional hook: most targets hold nothing open
         """Release connections."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 from crmconf.errors import CrmconfError
 
@@ -40,19 +39,6 @@ class Restored:
     customers: tuple[DeletedCustomer, ...]
     history_entry: int | None = None
     """Where the target records changes: the entry that can roll the restore back."""
-
-
-@runtime_checkable
-class CustomerRestorer(Protocol):
-    """A target that can list its deleted customers and restore them."""
-
-    def deleted_customers(self, ids: Iterable[int] | None = None) -> tuple[DeletedCustomer, ...]:
-        """The deleted customers (with `ids`: exactly those, or RestoreError). Never writes."""
-        ...
-
-    def restore_customers(self, ids: Iterable[int]) -> Restored:
-        """Restore these deleted customers, all or none."""
-        ...
 
 
 def restorable(

@@ -27,7 +27,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -50,6 +50,7 @@ from crmconf.planning.changes import Plan
 from crmconf.planning.document import plan_document, summary_line
 from crmconf.targets import STATE_VARIABLE
 from crmconf.targets.base import Target
+from crmconf.targets.capabilities import Feature
 from crmconf.targets.postgres import DIALECT, advisory_lock, lock_key, reason, with_driver
 
 metadata = MetaData()
@@ -99,13 +100,6 @@ class StateEntry:
     config_digest: str
     changes: list[dict[str, Any]]
     error: str
-
-
-@runtime_checkable
-class KeepsHistory(Protocol):
-    """A target that records its own history (the SQL sandbox): the backend stays out."""
-
-    def history(self) -> Any: ...
 
 
 def _now() -> str:
@@ -266,7 +260,7 @@ def coordinated(
     hold the backend's lock on the target for the block and record the apply, applied or
     failed. Otherwise it does nothing."""
     url = environ.get(STATE_VARIABLE)
-    if not url or isinstance(target, KeepsHistory):
+    if not url or Feature.HISTORY in target.capabilities().features:
         yield
         return
     with (

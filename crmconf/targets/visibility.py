@@ -130,4 +130,5 @@ def _shown(kind: Kind, name: str, value: Any) -> str:
     if value is None or value == "":
         return "–"
     label = str(kind.value_labels.get(name, {}).get(value, value))
-    return f"{label} %" if name == "probability" else label
+    unit = kind.units.get(name)
+    return f"{label} {unit}" if unit else label

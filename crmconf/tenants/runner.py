@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from crmconf.config.environments import require_environment
-from crmconf.config.loader import load
-from crmconf.config.variables import load_variables
 from crmconf.errors import TargetError
 from crmconf.model.configuration import Configuration
 from crmconf.targets import open_target
@@ -36,11 +34,15 @@ class Outcome(Generic[R]):
 def load_tenant_config(tenant: Tenant, environ: Mapping[str, str]) -> Configuration:
     """The tenant's configuration in its environment, `${NAME}` from its vars file (which wins)
     and `environ`."""
+    from crmconf.api import load
+
     require_environment(tenant.config, tenant.environment)
-    variables = environ
-    if tenant.variables_file is not None:
-        variables = {**environ, **load_variables(tenant.variables_file)}
-    return load(tenant.config, env=tenant.environment, variables=variables)
+    return load(
+        tenant.config,
+        env=tenant.environment,
+        variables=environ,
+        vars_file=tenant.variables_file,
+    )
 
 
 def open_tenant_target(tenant: Tenant, environ: Mapping[str, str]) -> Target:

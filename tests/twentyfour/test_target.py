@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from crmconf import api
-from crmconf.config.loader import load
+from crmconf.config.reading import load
 from crmconf.errors import TargetError
 from crmconf.kinds import (
     ALL_KINDS,
@@ -106,21 +106,53 @@ def test_bad_tuning_variables_are_named(fake: FakeTwentyFour, name: str, value: 
 
 def test_capabilities_follow_the_api(target: TwentyFourTarget) -> None:
     capabilities = target.capabilities()
+    changes = capabilities.changes()
 
-    assert capabilities[CATEGORIES.name] == {Capability.CREATE, Capability.UPDATE}
-    assert capabilities[INDUSTRIES.name] == {Capability.MOVE}
-    assert capabilities[STATUS_TYPES.name] == {Capability.MOVE}
+    assert changes[CATEGORIES.name] == {Capability.CREATE, Capability.UPDATE}
+    assert changes[INDUSTRIES.name] == {Capability.MOVE}
+    assert changes[STATUS_TYPES.name] == {Capability.MOVE}
     others = set(KINDS_BY_NAME) - {CATEGORIES.name, INDUSTRIES.name, STATUS_TYPES.name}
-    assert all(capabilities[name] == frozenset() for name in others)
-    assert set(capabilities) == set(KINDS_BY_NAME)
+    assert all(changes[name] == frozenset() for name in others)
+    assert set(changes) == set(KINDS_BY_NAME)
+    assert capabilities.features == frozenset()
 
 
 def test_kinds_without_any_api_are_declared_unreadable(target: TwentyFourTarget) -> None:
-    unreadable = target.unreadable()
+    unreadable = target.capabilities().unreadable()
 
     readable = {CATEGORIES.name, GROUPS.name, INDUSTRIES.name, STATUS_TYPES.name}
     assert unreadable.kinds == set(KINDS_BY_NAME) - readable
     assert unreadable.fields == {GROUPS.name: {"description"}}
+
+
+@pytest.mark.parametrize(
+    ("command", "missing"),
+    [
+        (("move-customers", "--industry", "Retail", "--to", "Bygg", "--yes"), "move customers"),
+        (("history",), "keeps no history of its own"),
+        (("rollback", "1", "--yes"), "keep a history crmconf can read"),
+        (("customers", "deleted"), "list its deleted customers"),
+        (("customers", "restore", "1", "--yes"), "restore deleted customers"),
+        (("forecast",), "report its opportunities"),
+    ],
+)
+def test_a_command_the_api_has_no_capability_for_names_it(
+    fake: FakeTwentyFour, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...], missing: str
+) -> None:
+    from click.testing import CliRunner
+
+    from crmconf.cli import main
+
+    for name, value in fake.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("CRMCONF_STATE", raising=False)
+
+    result = CliRunner().invoke(main, [*command, "--target", "24so://"])
+
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: 24so:// "), result.stderr
+    assert missing in result.stderr
+    assert fake.write_calls() == []
 
 
 # Reading

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from crmconf import api
-from crmconf.config.loader import load
+from crmconf.config.reading import load
 from crmconf.errors import PlanError, TargetError
 from crmconf.kinds import CATEGORIES, INDUSTRIES
 from crmconf.planning.changes import Action, Change, Plan

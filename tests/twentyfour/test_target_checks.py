@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from crmconf.config.loader import load
+from crmconf.config.reading import load
 from crmconf.kinds import GROUPS
 from crmconf.model.configuration import Configuration
 from crmconf.targets.visibility import Unreadable, without_unreadable

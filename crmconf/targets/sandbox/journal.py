@@ -21,8 +21,10 @@ from sqlalchemy import Column, Connection, Table, bindparam, func, select, tuple
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
+from crmconf.kinds import generation
 from crmconf.targets.postgres import DIALECT, advance_sequence
 from crmconf.targets.sandbox import schema
+from crmconf.targets.sandbox.storage import stored_kinds
 
 Key = dict[str, Any]
 
@@ -189,9 +191,14 @@ ForeignKey = tuple[Table, list[Column[Any]], list[Column[Any]]]
 """A table holding a foreign key, its columns, and the columns they refer to."""
 
 
-@functools.cache
 def _foreign_keys() -> dict[str, list[tuple[ForeignKey, str | None]]]:
     """Per referred table: every foreign key pointing at it, with its ON DELETE rule."""
+    stored_kinds()  # the tables of every registered kind are declared
+    return _foreign_keys_of(generation())
+
+
+@functools.cache
+def _foreign_keys_of(_generation: int) -> dict[str, list[tuple[ForeignKey, str | None]]]:
     found: dict[str, list[tuple[ForeignKey, str | None]]] = {}
     for table in schema.metadata.tables.values():
         for constraint in table.foreign_key_constraints:

@@ -1,27 +1,34 @@
-"""Where each settings kind lives in the sandbox's tables, and which data uses it."""
+"""Where each settings kind lives in the sandbox's tables, and which of the CRM's data uses it.
+
+The tables come from the kind declarations (storage.py). What uses a kind is the
+sandbox CRM's own data model: which column of its customers, contacts or opportunities
+points at the items. A kind no data uses (one registered later, say) is used by nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from sqlalchemy import Column, Table
 
 from crmconf.kinds import (
     CATEGORIES,
     CONTACT_ORIGINS,
-    GROUPS,
     INDUSTRIES,
     PRODUCTS,
     REJECTION_REASONS,
-    RESTORE_CUSTOMERS,
     SALE_TYPES,
-    SHOW_AS_TAB,
     SOURCES,
     STAGES,
     STATUS_TYPES,
+    generation,
 )
 from crmconf.targets.sandbox import schema as s
+from crmconf.targets.sandbox.storage import stored_kinds, switch_rows
+
+__all__ = ["KindTable", "UsedBy", "switch_rows", "tables"]
 
 
 @dataclass(frozen=True)
@@ -46,70 +53,54 @@ class KindTable:
     references: Mapping[str, str] = field(default_factory=dict)
     """Reference fields → foreign-key columns (the referenced kind comes from the Kind)."""
     list_name: str | None = None
-    """For option lists sharing one table: the value of its `list` column."""
+    """For kinds sharing one table: the value of its `list` column."""
     position: bool = False
     used_by: tuple[UsedBy, ...] = ()
-    members: bool = False
+    members: Table | None = None
+    """The link table of the kind's users field (a group's members)."""
+    numeric_text: frozenset[str] = frozenset()
+    """Fields kept as text that read back as a whole number when they are digits."""
 
 
-def _options(list_name: str, *used_by: UsedBy) -> KindTable:
-    return KindTable(s.customer_info_options, list_name=list_name, position=True, used_by=used_by)
-
-
-TABLES: dict[str, KindTable] = {
-    CONTACT_ORIGINS.name: _options(
-        "contact_origins", UsedBy(s.customers.c.contact_origin_id, "customers")
-    ),
-    PRODUCTS.name: _options(
-        "products",
+USED_BY: dict[str, tuple[UsedBy, ...]] = {
+    CONTACT_ORIGINS.name: (UsedBy(s.customers.c.contact_origin_id, "customers"),),
+    PRODUCTS.name: (
         UsedBy(s.customer_products.c.option_id, "customers", s.customer_products.c.customer_id),
     ),
-    SOURCES.name: _options("sources", UsedBy(s.customers.c.source_id, "customers")),
-    CATEGORIES.name: KindTable(
-        s.categories,
-        columns={"show_on": "show_on"},
-        used_by=(
-            UsedBy(
-                s.customer_categories.c.category_id,
-                "customers",
-                s.customer_categories.c.customer_id,
-            ),
-            UsedBy(
-                s.contact_categories.c.category_id, "contacts", s.contact_categories.c.contact_id
-            ),
+    SOURCES.name: (UsedBy(s.customers.c.source_id, "customers"),),
+    CATEGORIES.name: (
+        UsedBy(
+            s.customer_categories.c.category_id, "customers", s.customer_categories.c.customer_id
         ),
+        UsedBy(s.contact_categories.c.category_id, "contacts", s.contact_categories.c.contact_id),
     ),
-    GROUPS.name: KindTable(
-        s.crm_groups,
-        columns={"type": "type", "description": "description"},
-        references={"parent": "parent_id"},
-        members=True,
-    ),
-    INDUSTRIES.name: KindTable(
-        s.industries, used_by=(UsedBy(s.customers.c.industry_id, "customers"),)
-    ),
-    STATUS_TYPES.name: KindTable(
-        s.status_types, used_by=(UsedBy(s.customers.c.status_type_id, "customers"),)
-    ),
-    REJECTION_REASONS.name: KindTable(
-        s.rejection_reasons,
-        used_by=(UsedBy(s.opportunities.c.rejection_reason_id, "opportunities"),),
-    ),
-    SALE_TYPES.name: KindTable(
-        s.sale_types, used_by=(UsedBy(s.opportunities.c.sale_type_id, "opportunities"),)
-    ),
-    STAGES.name: KindTable(
-        s.stages,
-        name_column="title",
-        columns={"probability": "probability", "status": "status"},
-        references={"rejection_reason": "rejection_reason_id"},
-        position=True,
-        used_by=(UsedBy(s.opportunities.c.stage_id, "opportunities"),),
-    ),
+    INDUSTRIES.name: (UsedBy(s.customers.c.industry_id, "customers"),),
+    STATUS_TYPES.name: (UsedBy(s.customers.c.status_type_id, "customers"),),
+    REJECTION_REASONS.name: (UsedBy(s.opportunities.c.rejection_reason_id, "opportunities"),),
+    SALE_TYPES.name: (UsedBy(s.opportunities.c.sale_type_id, "opportunities"),),
+    STAGES.name: (UsedBy(s.opportunities.c.stage_id, "opportunities"),),
 }
+"""The sandbox CRM's data model: which records point at the items of each kind."""
 
-SWITCHES: dict[str, str] = {
-    SHOW_AS_TAB.name: "customer_info.show_as_tab",
-    RESTORE_CUSTOMERS.name: "features.restore_customers",
-}
-"""Switch kinds → their row in the `switches` table."""
+
+def tables() -> dict[str, KindTable]:
+    """Every list kind of the registry → where it is stored and what uses it."""
+    return _tables(generation())
+
+
+@cache
+def _tables(_generation: int) -> dict[str, KindTable]:
+    found: dict[str, KindTable] = {}
+    for name, stored in stored_kinds().items():
+        found[name] = KindTable(
+            stored.table,
+            name_column=stored.key_column,
+            columns={column.field: column.column for column in stored.columns},
+            references=dict(stored.references),
+            list_name=stored.list_name,
+            position=stored.position,
+            used_by=USED_BY.get(name, ()),
+            members=stored.members,
+            numeric_text=frozenset(c.field for c in stored.columns if c.numeric_text),
+        )
+    return found

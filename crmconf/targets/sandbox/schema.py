@@ -1,4 +1,7 @@
-"""The sandbox CRM's data model: settings and the customer data that references them.
+"""The sandbox CRM's data model: its users, the customer data that references the
+settings, and crmconf's bookkeeping. The settings tables themselves are derived from the
+kind declarations (crmconf.targets.sandbox.storage); the schema of a sandbox on disk
+evolves through recorded revisions (crmconf.targets.sandbox.migrations).
 
 Foreign keys are RESTRICT where customer data points at a setting, so the database
 itself refuses to orphan a customer even if crmconf's planner were wrong.
@@ -12,20 +15,20 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Integer,
-    MetaData,
     Numeric,
     String,
     Table,
     Text,
-    UniqueConstraint,
 )
 
-SCHEMA_VERSION = 2
-"""Bumped with every change to these tables; `SandboxTarget.open` upgrades older sandboxes
-(see `UPGRADES`) and refuses newer ones."""
+from crmconf import kinds
+from crmconf.targets.sandbox import storage
 
-NAME = 100
-metadata = MetaData()
+SCHEMA_VERSION = 3
+"""In `crmconf_meta`: 3 means the schema's revisions are Alembic's (`alembic_version`);
+crmconf releases before Alembic wrote 1 or 2, and refuse a sandbox of any other number."""
+
+metadata = storage.metadata
 
 
 def _restrict(name: str, target: str) -> Column[int]:
@@ -40,81 +43,37 @@ meta = Table(
 )
 
 users = Table(
-    "users",
+    storage.USERS_TABLE,
     metadata,
     Column("id", Integer, primary_key=True),
     Column("login", String(254), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
 )
 
-crm_groups = Table(
-    "crm_groups",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("name", String(NAME), nullable=False, unique=True),
-    Column("type", String(20), nullable=False),
-    Column("description", Text, nullable=False, default=""),
-    Column("parent_id", ForeignKey("crm_groups.id", ondelete="RESTRICT"), nullable=True),
-)
-
-group_members = Table(
-    "group_members",
-    metadata,
-    Column("group_id", ForeignKey("crm_groups.id", ondelete="CASCADE"), primary_key=True),
-    Column("user_id", ForeignKey("users.id", ondelete="RESTRICT"), primary_key=True),
-)
-
-categories = Table(
-    "categories",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("name", String(NAME), nullable=False, unique=True),
-    Column("show_on", String(10), nullable=False),
-)
-
-
-def _named(table_name: str) -> Table:
-    return Table(
-        table_name,
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("name", String(NAME), nullable=False, unique=True),
-    )
-
-
-industries = _named("industries")
-status_types = _named("status_types")
-rejection_reasons = _named("rejection_reasons")
-sale_types = _named("sale_types")
-
-stages = Table(
-    "stages",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("title", String(NAME), nullable=False, unique=True),
-    Column("probability", Integer, nullable=False),
-    Column("status", String(20), nullable=False),
-    _restrict("rejection_reason_id", "rejection_reasons.id"),
-    Column("position", Integer, nullable=False),
-    CheckConstraint("probability BETWEEN 0 AND 100", name="stage_probability"),
-)
-
-customer_info_options = Table(
-    "customer_info_options",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("list", String(30), nullable=False),
-    Column("name", String(NAME), nullable=False),
-    Column("position", Integer, nullable=False),
-    UniqueConstraint("list", "name"),
-)
-
 switches = Table(
-    "switches",
+    storage.SWITCHES_TABLE,
     metadata,
     Column("name", String(50), primary_key=True),
     Column("enabled", Boolean, nullable=False),
 )
+
+# The settings tables of the kinds registered at import, derived from their declarations;
+# the CRM's data below points at them by name. A kind registered later gets its tables
+# from storage.stored_kinds() when first asked for.
+_STORED = storage.stored_kinds()
+categories = _STORED[kinds.CATEGORIES.name].table
+crm_groups = _STORED[kinds.GROUPS.name].table
+_members = _STORED[kinds.GROUPS.name].members
+assert _members is not None
+group_members = _members
+industries = _STORED[kinds.INDUSTRIES.name].table
+status_types = _STORED[kinds.STATUS_TYPES.name].table
+rejection_reasons = _STORED[kinds.REJECTION_REASONS.name].table
+sale_types = _STORED[kinds.SALE_TYPES.name].table
+stages = _STORED[kinds.STAGES.name].table
+customer_info_options = _STORED[kinds.SOURCES.name].table
+
+# The CRM's own data: customers, contacts, projects and opportunities, and what they use.
 
 customers = Table(
     "customers",
@@ -221,5 +180,5 @@ protected = Table(
 )
 """Items applied with `protect: true`: the protection outlives their configuration entry."""
 
-UPGRADES = {1: "version 2 adds crmconf_history, crmconf_lock and crmconf_protected"}
-"""Schema versions an older sandbox is upgraded from; create_all adds the new tables."""
+LEGACY_REVISIONS = {"1": "0001", "2": "0002"}
+"""The Alembic revision a sandbox of a schema version before Alembic is at."""

@@ -14,39 +14,43 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, func, inspect, select
+from sqlalchemy import Column, Connection, Engine, Table, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from crmconf.errors import PlanError, TargetError
-from crmconf.kinds import ALL_KINDS, INDUSTRIES, KINDS_BY_NAME, STATUS_TYPES
+from crmconf.errors import TargetError
+from crmconf.kinds import INDUSTRIES, KINDS_BY_NAME, STATUS_TYPES
 from crmconf.model.collector import paused
 from crmconf.model.kind import Kind
 from crmconf.model.names import identity
-from crmconf.model.state import ExistingItem, State, Usage, fingerprint
+from crmconf.model.state import ExistingItem, State, Usage
 from crmconf.pipeline.forecast import Pipeline
-from crmconf.planning.changes import Action, Capability, Change, Plan
+from crmconf.planning.changes import Action, Change, Plan
 from crmconf.planning.document import plan_document, summary_line
-from crmconf.targets.base import Capabilities, Target
+from crmconf.planning.safety import refuse_if_stale
+from crmconf.targets.base import Target
+from crmconf.targets.capabilities import Capabilities
 from crmconf.targets.customers import DeletedCustomer, Restored
 from crmconf.targets.postgres import with_driver
-from crmconf.targets.sandbox import history, schema
+from crmconf.targets.sandbox import DEFAULT_TARGET, history, revisions, schema
 from crmconf.targets.sandbox.customers import read_deleted, restore_deleted
 from crmconf.targets.sandbox.history import RolledBack
 from crmconf.targets.sandbox.journal import CHUNK, Journal
 from crmconf.targets.sandbox.lock import held
-from crmconf.targets.sandbox.mapping import SWITCHES, TABLES, KindTable, UsedBy
+from crmconf.targets.sandbox.mapping import KindTable, UsedBy, switch_rows, tables
 from crmconf.targets.sandbox.pipeline import read_pipeline
 
-_EVERYTHING = frozenset(Capability)
+_CAPABILITIES = Capabilities.everything()
+"""The sandbox owns its data: it reads and changes every kind, and has every feature."""
 
 
 class SandboxTarget(Target):
     """A CRM whose data lives in a database crmconf owns the schema of."""
 
-    def __init__(self, engine: Engine, url: str) -> None:
+    def __init__(self, engine: Engine, url: str, resolved_url: str | None = None) -> None:
         self.engine = engine
         self.url = url
+        self._resolved_url = resolved_url or url
         # Reads of several statements see one snapshot: PostgreSQL's default isolation
         # would let an apply committing in between tear them.
         self.reader = (
@@ -54,78 +58,58 @@ class SandboxTarget(Target):
             if engine.dialect.name == "postgresql"
             else engine
         )
+        self.schema = revisions.SchemaStatus(exists=True)
 
     @classmethod
-    def open(cls, url: str, create: bool = True) -> SandboxTarget:
-        """Open (and on first use create) the sandbox at a SQLAlchemy URL."""
+    def open(cls, url: str) -> SandboxTarget:
+        """Open the sandbox at a SQLAlchemy URL. Never creates or changes one: that is
+        `crmconf sandbox init` and `crmconf sandbox upgrade` (crmconf.targets.sandbox.admin)."""
+        target = cls.connect_to(url)
         try:
-            parsed = make_url(url)
-        except ArgumentError:
-            raise TargetError(f"not a database URL: {url!r}") from None
-        safe_url = parsed.render_as_string(hide_password=True)
-        try:
-            engine = create_engine(with_driver(parsed))
-        except ArgumentError as error:  # includes an unknown dialect or driver
-            raise TargetError(f"cannot open {safe_url}: {error}") from None
-        except ImportError as error:
-            raise TargetError(
-                f"cannot open {safe_url}: its database driver is not installed ({error.name})"
-            ) from None
-        if parsed.get_backend_name() == "sqlite" and parsed.database:
-            _prepare_sqlite_file(Path(parsed.database), safe_url)
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
-        target = cls(engine, safe_url)
-        try:
-            with engine.begin() as connection:
-                target._ensure_schema(connection, create)
+            with target.engine.connect() as connection:
+                target.schema = revisions.status(connection)
         except SQLAlchemyError as error:
-            engine.dispose()
-            raise TargetError(f"cannot open the sandbox at {safe_url}: {_reason(error)}") from None
-        return target
-
-    def _ensure_schema(self, connection: Connection, create: bool) -> None:
-        if not connection.dialect.has_table(connection, schema.meta.name):
-            if not create:
-                raise TargetError(f"{self.url} holds no sandbox; run 'crmconf sandbox init'")
-            schema.metadata.create_all(connection)
-            connection.execute(
-                schema.meta.insert().values(key="schema_version", value=str(schema.SCHEMA_VERSION))
-            )
-            return
-        version = connection.scalar(
-            select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
-        )
-        if version is not None and version.isdigit() and int(version) in schema.UPGRADES:
-            schema.metadata.create_all(connection)
-            connection.execute(
-                schema.meta.update()
-                .where(schema.meta.c.key == "schema_version")
-                .values(value=str(schema.SCHEMA_VERSION))
-            )
-            return
-        if version != str(schema.SCHEMA_VERSION):
+            target.close()
+            reason = _reason(error)
+            raise TargetError(f"cannot open the sandbox at {target.url}: {reason}") from None
+        if not target.schema.exists:
+            target.close()
+            raise TargetError(_no_sandbox(target.url))
+        if not target.schema.known:
+            target.close()
             raise TargetError(
-                f"{self.url} has sandbox schema version {version}; this crmconf uses "
-                f"{schema.SCHEMA_VERSION}: upgrade crmconf or start a new sandbox"
-            )
-        missing = sorted(set(schema.metadata.tables) - set(inspect(connection).get_table_names()))
-        if missing:
-            raise TargetError(
-                f"the sandbox at {self.url} is damaged: table{'s' if len(missing) > 1 else ''} "
-                f"{', '.join(missing)} missing. Restore it from a backup, or start anew with "
+                f"{target.url} has sandbox schema version {target.schema.version}, which this "
+                "crmconf does not know: upgrade crmconf, or start a new sandbox with "
                 "'crmconf sandbox init --reset'"
             )
+        return target
+
+    @classmethod
+    def connect_to(cls, url: str) -> SandboxTarget:
+        """The target at a URL without looking at its schema (for `sandbox init`); a SQLite
+        file that is not there is refused, never created."""
+        engine, safe_url, resolved = _engine(url)
+        database = make_url(resolved).database
+        if engine.dialect.name == "sqlite" and database and not Path(database).exists():
+            engine.dispose()
+            raise TargetError(_no_sandbox(safe_url))
+        return cls(engine, safe_url, resolved)
 
     def close(self) -> None:
         self.engine.dispose()
 
+    @property
+    def resolved_url(self) -> str:
+        return self._resolved_url
+
     def capabilities(self) -> Capabilities:
-        return {kind.name: _EVERYTHING for kind in ALL_KINDS}
+        return _CAPABILITIES
 
     # Reading
 
     def read(self, kinds: Iterable[Kind]) -> State:
+        kinds = list(kinds)
+        self._refuse_if_missing(kinds)
         try:
             with self.reader.connect() as connection:
                 return _read_state(connection, kinds)
@@ -151,9 +135,27 @@ class SandboxTarget(Target):
                 config_digest=plan.config_digest,
             )
 
+    def _refuse_if_missing(self, kinds: Iterable[Kind]) -> None:
+        """An older schema is read as it is, unless a kind asked for has no table there."""
+        if not self.schema.missing:
+            return
+        stored = tables()
+        wanted = {stored[kind.name].table.name for kind in kinds if kind.name in stored}
+        lacking = [name for name in self.schema.missing if name.split(".")[0] in wanted]
+        if lacking:
+            raise TargetError(
+                f"{self.url} predates what this crmconf stores ({', '.join(lacking)} missing): "
+                f"run 'crmconf sandbox upgrade --target {self.url}'"
+            )
+
     @contextmanager
     def _writing(self, command: str) -> Iterator[Connection]:
         """The lock, then one transaction: all or nothing, one writer at a time."""
+        if not self.schema.current:
+            raise TargetError(
+                f"{self.url} has an older sandbox schema than this crmconf's: nothing was "
+                f"changed; run 'crmconf sandbox upgrade --target {self.url}' first"
+            )
         with held(self.engine, holder=self.actor, command=command, timeout=self.lock_timeout):
             try:
                 with self.engine.begin() as connection:
@@ -257,7 +259,7 @@ _CUSTOMER_COLUMNS = {
 
 
 def _item_id(connection: Connection, kind: Kind, name: str) -> int:
-    spec = TABLES[kind.name]
+    spec = tables()[kind.name]
     rows = connection.execute(select(spec.table.c.id, spec.table.c[spec.name_column]))
     for item_id, item_name in rows:
         if identity(item_name) == identity(name):
@@ -285,22 +287,37 @@ def _take_write_lock(connection: Connection) -> None:
 
 
 def _refuse_if_stale(connection: Connection, plan: Plan) -> None:
-    if not plan.target_fingerprint:
-        return
-    kinds = [KINDS_BY_NAME[name] for name in plan.kinds_read]
-    if fingerprint(_read_state(connection, kinds)) != plan.target_fingerprint:
-        raise PlanError("stale plan: the target changed since the plan was made; plan again")
+    kinds = [KINDS_BY_NAME[name] for name in plan.kinds_read if name in KINDS_BY_NAME]
+    refuse_if_stale(plan, _read_state(connection, kinds))
 
 
-def _prepare_sqlite_file(path: Path, safe_url: str) -> None:
-    # The sandbox holds customer data: keep its folder and file private to the owner.
+def _engine(url: str) -> tuple[Engine, str, str]:
+    """An engine for a sandbox URL, its printable form, and that form made absolute."""
     try:
-        if not path.parent.exists():
-            path.parent.mkdir(parents=True, mode=0o700)
-        if not path.exists():
-            path.touch(mode=0o600)
-    except OSError as error:
-        raise TargetError(f"cannot create the sandbox at {safe_url}: {error.strerror}") from None
+        parsed = make_url(url)
+    except ArgumentError:
+        raise TargetError(f"not a database URL: {url!r}") from None
+    safe_url = parsed.render_as_string(hide_password=True)
+    resolved = safe_url
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        absolute = parsed.set(database=os.path.abspath(str(parsed.database)))
+        resolved = absolute.render_as_string(hide_password=True)
+    try:
+        engine = create_engine(with_driver(parsed))
+    except ArgumentError as error:  # includes an unknown dialect or driver
+        raise TargetError(f"cannot open {safe_url}: {error}") from None
+    except ImportError as error:
+        raise TargetError(
+            f"cannot open {safe_url}: its database driver is not installed ({error.name})"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine, safe_url, resolved
+
+
+def _no_sandbox(url: str) -> str:
+    option = "" if url == DEFAULT_TARGET else f" --target {url}"
+    return f"no sandbox at {url}; create one with 'crmconf sandbox init{option}'"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -318,13 +335,14 @@ def _reason(error: SQLAlchemyError) -> str:
 def _read_kind(
     connection: Connection, kind: Kind, protected_ids: set[int]
 ) -> tuple[ExistingItem, ...]:
-    if kind.name in SWITCHES:
+    switches = switch_rows()
+    if kind.name in switches:
         enabled = connection.scalar(
-            select(schema.switches.c.enabled).where(schema.switches.c.name == SWITCHES[kind.name])
+            select(schema.switches.c.enabled).where(schema.switches.c.name == switches[kind.name])
         )
         name = kind.section[-1]
         return (ExistingItem(name, name, {"enabled": bool(enabled)}),)
-    spec = TABLES[kind.name]
+    spec = tables()[kind.name]
     table = spec.table
     # Rows as tuples, columns in a known order (a mapping per row costs more than the
     # read), made into fields in passes: only some kinds need more than a dict.
@@ -347,13 +365,13 @@ def _read_kind(
         for item in fields:
             value = item[field]
             item[field] = None if value is None else names.get(value)
-    if "type" in plain:
+    for field in spec.numeric_text:
         for item in fields:
-            item["type"] = _group_type(item["type"])
-    if spec.members:
-        members = _members(connection)
+            item[field] = _numeric_text(item[field])
+    if spec.members is not None and kind.users_field is not None:
+        members = _members(connection, spec.members)
         for row, item in zip(rows, fields, strict=True):
-            item["members"] = sorted(members.get(row[0], ()))
+            item[kind.users_field] = sorted(members.get(row[0], ()))
     usage = _usage(connection, spec)
     unused = Usage()
     return tuple(
@@ -364,8 +382,8 @@ def _read_kind(
     )
 
 
-def _group_type(value: Any) -> Any:
-    # A group type the vendor left undocumented is a whole number, kept in a text column.
+def _numeric_text(value: Any) -> Any:
+    # E.g. a group type the vendor left undocumented: a whole number, kept in a text column.
     digits = isinstance(value, str) and value.isascii() and value.isdigit()
     return int(value) if digits else value
 
@@ -380,7 +398,7 @@ def _reference_names(
     """
     names: dict[str, dict[int, str]] = {}
     for reference in kind.references:
-        other = TABLES[reference.kind]
+        other = tables()[reference.kind]
         if reference.kind == kind.name and not other.list_name:
             names[reference.field] = {row[0]: row[1] for row in rows}
             continue
@@ -403,14 +421,21 @@ def _usage(connection: Connection, spec: KindTable) -> dict[int, Usage]:
     return {item_id: Usage(**fields) for item_id, fields in counts.items()}
 
 
-def _members(connection: Connection) -> dict[int, list[str]]:
-    query = select(schema.group_members.c.group_id, schema.users.c.login).join(
-        schema.users, schema.users.c.id == schema.group_members.c.user_id
-    )
+def _members(connection: Connection, links: Table) -> dict[int, list[str]]:
+    """Item id → the logins of its users, from the kind's link table (owner id, user id)."""
+    owner, user = _link_columns(links)
+    query = select(owner, schema.users.c.login).join(schema.users, schema.users.c.id == user)
     members: dict[int, list[str]] = defaultdict(list)
-    for group_id, login in connection.execute(query):
-        members[group_id].append(login)
+    for item_id, login in connection.execute(query):
+        members[item_id].append(login)
     return members
+
+
+def _link_columns(links: Table) -> tuple[Column[Any], Column[Any]]:
+    """The owner's and the user's column of a users link table."""
+    user = links.c.user_id
+    (owner,) = [column for column in links.columns if column is not user]
+    return owner, user
 
 
 @dataclasses.dataclass
@@ -434,8 +459,10 @@ class _Creates:
     """Indexes into `rows` of the items created with `protect: true`."""
 
 
-_FIELD_COLUMNS: dict[str, dict[str, tuple[str, str | None]]] = {
-    kind_name: {
+def _field_columns(kind_name: str) -> dict[str, tuple[str, str | None]]:
+    """Per field of a kind: (its column, the kind a reference field names, else None)."""
+    spec = tables()[kind_name]
+    return {
         "name": (spec.name_column, None),
         **{field: (column, None) for field, column in spec.columns.items()},
         **{
@@ -443,9 +470,6 @@ _FIELD_COLUMNS: dict[str, dict[str, tuple[str, str | None]]] = {
             for reference in KINDS_BY_NAME[kind_name].references
         },
     }
-    for kind_name, spec in TABLES.items()
-}
-"""Per kind: field → (column, the kind a reference field names, else None)."""
 
 
 class _Writer:
@@ -463,12 +487,13 @@ class _Writer:
         self.queued: _Creates | None = None
 
     def apply(self, plan: Plan) -> None:
+        switches = switch_rows()
         for change in plan.automatic:
-            if change.action is Action.CREATE and change.kind not in SWITCHES:
+            if change.action is Action.CREATE and change.kind not in switches:
                 self._create(change)
                 continue
             self._insert_queued()
-            if change.kind in SWITCHES:
+            if change.kind in switches:
                 self._switch(change)
             elif change.action is Action.UPDATE:
                 self._update(change)
@@ -481,7 +506,7 @@ class _Writer:
     def _cache(self, kind_name: str) -> dict[str, int]:
         """Identity → id of a kind's rows, loaded once and kept current while applying."""
         if kind_name not in self.ids:
-            spec = TABLES[kind_name]
+            spec = tables()[kind_name]
             query = select(spec.table.c.id, spec.table.c[spec.name_column])
             if spec.list_name:
                 query = query.where(spec.table.c.list == spec.list_name)
@@ -497,7 +522,8 @@ class _Writer:
         return self._cache(kind_name)[key]
 
     def _values(self, change: Change, fields: Iterable[str]) -> dict[str, Any]:
-        columns = _FIELD_COLUMNS[change.kind]
+        columns = _field_columns(change.kind)
+        as_text = tables()[change.kind].numeric_text
         after = change.after or {}
         values: dict[str, Any] = {}
         for field in fields:
@@ -508,12 +534,14 @@ class _Writer:
             value = after[field]
             if referenced is not None and value is not None:
                 value = self._id_of(referenced, value)
+            elif field in as_text and value is not None:
+                value = str(value)
             values[column] = value
         return values
 
     def _create(self, change: Change) -> None:
         """Queue the create with the others of its kind (see `_insert_queued`)."""
-        spec = TABLES[change.kind]
+        spec = tables()[change.kind]
         after = change.after
         assert after is not None
         values = self._values(change, after)
@@ -531,32 +559,34 @@ class _Writer:
         batch.rows.append(values)
         batch.keys.append(key)
         batch.named.add(key)
-        if spec.members:
-            batch.members.append(after["members"])
+        users_field = KINDS_BY_NAME[change.kind].users_field
+        if spec.members is not None and users_field is not None:
+            batch.members.append(after[users_field])
 
     def _insert_queued(self) -> None:
         """Insert the queued creates, then their members and protections: a statement each."""
         batch, self.queued = self.queued, None
         if batch is None:
             return
-        spec = TABLES[batch.kind]
+        spec = tables()[batch.kind]
         new_ids = self.journal.insert_many(spec.table, batch.rows)
         cache = self.ids.get(batch.kind)  # else loaded when first needed, new rows included
         if cache is not None:
             cache.update(zip(batch.keys, new_ids, strict=True))
-        if batch.members:
+        if batch.members and spec.members is not None:
+            owner, user = _link_columns(spec.members)
             user_ids = _user_ids(self.connection, {login for m in batch.members for login in m})
             members = [
-                {"group_id": group_id, "user_id": user_ids[login]}
-                for group_id, logins in zip(new_ids, batch.members, strict=True)
+                {owner.name: item_id, user.name: user_ids[login]}
+                for item_id, logins in zip(new_ids, batch.members, strict=True)
                 for login in logins
             ]
-            self.journal.insert_many(schema.group_members, members)
+            self.journal.insert_many(spec.members, members)
         protected = [{"kind": batch.kind, "item_id": new_ids[index]} for index in batch.protected]
         self.journal.insert_many(schema.protected, protected)
 
     def _update(self, change: Change) -> None:
-        spec = TABLES[change.kind]
+        spec = tables()[change.kind]
         assert change.after is not None and isinstance(change.id, int)
         values = self._values(change, change.changed)
         if values:
@@ -565,8 +595,9 @@ class _Writer:
             cache = self._cache(change.kind)
             cache.pop(identity(change.before["name"]), None)
             cache[identity(change.name)] = change.id
-        if spec.members and "members" in change.changed:
-            self._set_members(change.id, change.after["members"])
+        users_field = KINDS_BY_NAME[change.kind].users_field
+        if spec.members is not None and users_field in change.changed:
+            self._set_members(spec.members, change.id, change.after[users_field])
         if "protect" in change.changed:
             self._unprotect(change.kind, change.id)
             if change.after["protect"]:
@@ -577,7 +608,7 @@ class _Writer:
         self.journal.delete(table, (table.c.kind == kind_name) & (table.c.item_id == item_id))
 
     def _delete(self, change: Change) -> None:
-        spec = TABLES[change.kind]
+        spec = tables()[change.kind]
         assert isinstance(change.id, int)
         if change.migration is not None:
             destination = change.migration.get("move_to")
@@ -590,21 +621,21 @@ class _Writer:
 
     def _switch(self, change: Change) -> None:
         assert change.after is not None
-        row = SWITCHES[change.kind]
+        row = switch_rows()[change.kind]
         table = schema.switches
         self.journal.delete(table, table.c.name == row)
         self.journal.insert(table, {"name": row, "enabled": change.after["enabled"]})
 
-    def _set_members(self, group_id: int, logins: list[str]) -> None:
-        table = schema.group_members
-        self.journal.delete(table, table.c.group_id == group_id)
+    def _set_members(self, links: Table, item_id: int, logins: list[str]) -> None:
+        owner, user = _link_columns(links)
+        self.journal.delete(links, owner == item_id)
         user_ids = _user_ids(self.connection, logins)
         for login in logins:
-            self.journal.insert(table, {"group_id": group_id, "user_id": user_ids[login]})
+            self.journal.insert(links, {owner.name: item_id, user.name: user_ids[login]})
 
     def _reorder(self, kind_name: str, order: tuple[str, ...]) -> None:
         """Number the kind's items 1, 2, … in `order`, writing only positions that change."""
-        spec = TABLES[kind_name]
+        spec = tables()[kind_name]
         table = spec.table
         positions = {self._id_of(kind_name, name): at for at, name in enumerate(order, start=1)}
         where = table.c.list == spec.list_name if spec.list_name else None

@@ -25,7 +25,7 @@ from crmconf.model.names import identity
 from crmconf.planning.render.tables import one_line
 from crmconf.targets.sandbox import schema
 from crmconf.targets.sandbox.journal import CHUNK, Journal, referencing
-from crmconf.targets.sandbox.mapping import TABLES
+from crmconf.targets.sandbox.mapping import tables
 
 RowId = tuple[str, str]
 """A row as (table, its key as sorted JSON), comparable across entries."""
@@ -183,7 +183,7 @@ class _Undo:
             query = select(*columns).where(_among(columns, keys))
             for values in self.connection.execute(query):
                 found.setdefault(tuple(values), Counter())[holder.name] += 1
-        kinds = [name for name, spec in TABLES.items() if spec.table is table]
+        kinds = [name for name, spec in tables().items() if spec.table is table]
         if kinds:  # a settings item's protection names it by kind and id, not by a key
             protected = schema.protected
             query = select(protected.c.item_id).where(
@@ -289,7 +289,7 @@ class _Undo:
 def _identity_scope(table: Table, row: Mapping[Any, Any]) -> tuple[str, str, Any] | None:
     """For a settings table: what its items are called, their name column, and the query
     reading the items one identity must be unique among."""
-    for kind_name, spec in TABLES.items():
+    for kind_name, spec in tables().items():
         if spec.table is not table:
             continue
         if spec.list_name is not None and row.get("list") != spec.list_name:
@@ -358,8 +358,9 @@ def _references(table: Table, image: Mapping[str, Any]) -> Iterator[RowId]:
         pairs = [(element.parent.name, element.column.name) for element in constraint.elements]
         if all(name in image and image[name] is not None for name, _ in pairs):
             yield _row_id(constraint.referred_table.name, {to: image[name] for name, to in pairs})
-    if table is schema.protected and image.get("kind") in TABLES and "item_id" in image:
-        yield _row_id(TABLES[image["kind"]].table.name, {"id": image["item_id"]})
+    kinds = tables()
+    if table is schema.protected and image.get("kind") in kinds and "item_id" in image:
+        yield _row_id(kinds[image["kind"]].table.name, {"id": image["item_id"]})
 
 
 @dataclass

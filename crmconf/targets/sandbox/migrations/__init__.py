@@ -1,0 +1,1 @@
+"""Alembic's script directory for the sandbox schema: one recorded revision per change."""

@@ -1,0 +1,1 @@
+"""The recorded revisions of the sandbox schema, oldest first."""
