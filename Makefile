@@ -57,7 +57,7 @@ bench: $(STAMP) $(BENCH_PLOTTING)/.installed
 
 # Long property and fuzz runs (never part of `make test`): ≥ 500 examples per property,
 # each loader fuzz target for CRMCONF_FUZZ_SECONDS (default 30) per sandbox backend, and
-# 12,000 steps of the state machine (6,000 on SQLite, 6,000 on PostgreSQL).
+# over 10,000 steps of the state machine (on SQLite and on PostgreSQL, counted by the test).
 .PHONY: fuzz
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz bash scripts/postgres.sh run $(BIN)/python -m pytest -q \
