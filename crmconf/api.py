@@ -17,10 +17,12 @@ from pathlib import Path
 
 from crmconf.config.export import export_text
 from crmconf.config.reading import load as load_files
+from crmconf.config.selection import Selection, select_items
 from crmconf.errors import TargetError
 from crmconf.kinds import ALL_KINDS
 from crmconf.model.collector import paused
 from crmconf.model.configuration import Configuration
+from crmconf.model.state import fingerprint
 from crmconf.pipeline.forecast import Breakdown, Forecast
 from crmconf.pipeline.forecast import forecast as forecast_pipeline
 from crmconf.pipeline.impact import Impact, pipeline_impact
@@ -76,6 +78,7 @@ def plan(
     target: Target,
     *,
     only: Iterable[str] | None = None,
+    exclude: Iterable[str] | None = None,
     allow_mass_change: bool = False,
     max_deletes: int | None = None,
     max_change_fraction: float | None = None,
@@ -89,19 +92,18 @@ def plan(
     `plan.applyable`) so that it can still be shown: a plan beyond the mass-change limits
     (the configuration's `safety:`, or `max_deletes` / `max_change_fraction`) is refused by
     `apply` unless `allow_mass_change`; with `require_complete` so is one that leaves
-    changes or checks by hand. `only` limits the plan to some kinds (names as in the
-    configuration, or sections such as ``sales``). `refuse_orphans=False` is for reports
+    changes or checks by hand. `only` and `exclude` limit the plan to some kinds and
+    items: `KIND` or `KIND:PATTERN` (names as in the configuration, sections such as
+    ``sales`` for all their kinds; see crmconf.config.selection). `refuse_orphans=False` is
+    for reports
     (drift): such a plan shows what the CRM's data forbids, and is never applied.
     """
     if not isinstance(config, Configuration):
         config = load(config)
     declared = config.content_digest  # of the whole configuration: what a saved plan reloads
-    selected: tuple[str, ...] | None = None
-    if only is not None:
-        from crmconf.config.selection import select_kinds
-
-        selected = tuple(sorted(select_kinds(",".join(only))))
-        config = config.only(set(selected))
+    selection = Selection.of(only, exclude)
+    if not selection.everything:
+        config = config.only(set(selection.kinds()))
     rules = safety.policy(
         config.limits,
         allow_mass_change=allow_mass_change,
@@ -113,14 +115,22 @@ def plan(
     capabilities = target.capabilities()
     # What the target cannot read is not compared but listed as checks for a person.
     visible, checks = without_unreadable(config, capabilities.unreadable(), target.url)
+    left_out: dict[str, tuple[str, ...]] = {}
     with paused():
         state = target.read(kinds_to_read(visible))
+        read = fingerprint(state)  # of all it read: what an apply finds again
+        if not selection.everything:
+            selected = select_items(visible, state, selection)
+            visible, state, left_out = selected.config, selected.state, selected.left_out
         result = plan_changes(visible, state, capabilities.changes(), policy=rules)
     result = replace(
         result,
         warnings=(*result.warnings, *checks),
         checks=checks,
-        only=selected,
+        target_fingerprint=read,
+        only=selection.texts[0] if only is not None else None,
+        exclude=selection.texts[1] if exclude is not None else None,
+        left_out=left_out,
         source=config.source,
         content_digest=declared,
         target=target.resolved_url,
@@ -185,6 +195,7 @@ def load_plan(
         config,
         target,
         only=commitment.only,
+        exclude=commitment.exclude,
         allow_mass_change=commitment.policy.allow_mass_change or allow_mass_change,
         max_deletes=commitment.policy.limits.max_deletes,
         max_change_fraction=commitment.policy.limits.max_change_fraction,

@@ -69,3 +69,29 @@ def test_the_graph_holds_every_module_of_the_source_tree() -> None:
         if "migrations" not in path.parts  # Alembic's scripts: loaded by Alembic, not imported
     }
     assert files <= _graph().modules
+
+
+FEATURE_METHODS = {
+    "history": ("history", "rollback"),
+    "move_customers": ("count_customers", "move_customers"),
+    "pipeline": ("pipeline",),
+    "list_deleted_customers": ("deleted_customers",),
+    "restore_customers": ("restore_customers",),
+}
+
+
+def test_every_feature_a_target_declares_is_one_it_implements_and_no_other() -> None:
+    from crmconf.targets.base import Target
+    from crmconf.targets.capabilities import Feature
+    from crmconf.targets.sandbox.target import _CAPABILITIES as SANDBOX
+    from crmconf.targets.sandbox.target import SandboxTarget
+    from crmconf.targets.twentyfour.target import _CAPABILITIES as TWENTYFOUR
+    from crmconf.targets.twentyfour.target import TwentyFourTarget
+
+    assert set(FEATURE_METHODS) == {feature.value for feature in Feature}
+    for target, capabilities in ((SandboxTarget, SANDBOX), (TwentyFourTarget, TWENTYFOUR)):
+        for feature in Feature:
+            declared = feature in capabilities.features
+            for method in FEATURE_METHODS[feature.value]:
+                implemented = getattr(target, method) is not getattr(Target, method)
+                assert declared == implemented, f"{target.__name__}.{method} ({feature})"

@@ -94,7 +94,10 @@ def test_saved_plan_made_with_only_applies_only_those_kinds(
     applied = cli("apply", saved, "--yes")
 
     assert refused.exit_code == 1
-    assert "is a saved plan: pass --only to 'crmconf plan', which made it" in refused.stderr
+    assert (
+        "is a saved plan: pass --only and --exclude to 'crmconf plan', which made it"
+        in refused.stderr
+    )
     assert applied.exit_code == 0, applied.output
     remaining = _kinds(cli, demo_url)
     assert "industries" in remaining

@@ -6,6 +6,7 @@ Real project files, real configurations, real SQLite sandboxes (and the fake
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
@@ -314,9 +315,56 @@ def test_all_replaces_path_and_target(cli: Cli, repository: Path) -> None:
     with_target = cli("apply", "--all", "--project", project, "--target", "sqlite://")
     neither = cli("plan")
 
-    assert "error: --path cannot be used with --all" in with_path.stderr
+    assert "error: PATH cannot be used with --all" in with_path.stderr
     assert "error: --target cannot be used with --all" in with_target.stderr
     assert "error: give the configuration PATH, or --all" in neither.stderr
+
+
+# One document, one comment and saved plans for a whole fleet
+
+
+def test_plan_all_as_one_json_document(cli: Cli, repository: Path) -> None:
+    result = cli("plan", "--all", "--project", repository / "crmconf.yaml", "--format", "json")
+
+    assert result.exit_code == 1  # two tenants failed
+    document = json.loads(result.stdout)
+    assert document["summary"] == {"tenants": 3, "changes": 1, "errors": 2}
+    by_name = {tenant["name"]: tenant for tenant in document["tenants"]}
+    assert by_name["acme"]["status"] == "changes"
+    assert by_name["acme"]["plan"]["summary"] == {"create": 9, "update": 7, "delete": 3}
+    assert by_name["broken"]["plan"] is None
+    assert "variable MISSING is not set" in by_name["broken"]["error"]
+    assert by_name["offline"]["error"].startswith("no sandbox at sqlite:///")
+
+
+def test_plan_all_as_one_markdown_comment(cli: Cli, repository: Path) -> None:
+    result = cli("plan", "--all", "--project", repository / "crmconf.yaml", "--format", "markdown")
+
+    lines = result.stdout.splitlines()
+    assert lines[0] == "<!-- crmconf-plan-all -->"
+    assert lines[1] == "### crmconf plan --all: 1 of 3 tenants with changes, 2 failed"
+    assert "| acme | – | 9 | 7 | 3 | 0 | changes |" in lines
+    for name, status in (("acme", "changes"), ("broken", "error"), ("offline", "error")):
+        assert f"<details><summary><code>{name}</code>: {status}</summary>" in lines
+    assert "### acme: 9 to add, 7 to change, 3 to delete" in result.stdout
+
+
+def test_saved_plans_of_every_tenant_are_applied_as_reviewed(cli: Cli, repository: Path) -> None:
+    project = repository / "crmconf.yaml"
+    plans = repository / "plans"
+
+    planned = cli("plan", "--all", "--project", project, "-o", plans)
+    assert sorted(path.name for path in plans.iterdir()) == ["acme.json"]
+    assert "Saved 1 plan to" in planned.stderr
+    applied = cli("apply", "--all", "--project", project, "--plans", plans, "--yes")
+    again = cli("apply", "--all", "--project", project, "--plans", plans, "--yes")
+
+    assert _summary(applied.stdout)["acme"][5] == "applied"
+    assert "error: no saved plan" not in applied.stdout
+    assert _summary(again.stdout)["acme"][5].startswith("error: stale plan")
+    without_all = cli("apply", "--plans", plans, "--yes")
+    assert without_all.exit_code == 1
+    assert "give it with --all" in without_all.stderr
 
 
 # Credentials come from the variables a tenant names

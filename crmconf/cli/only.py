@@ -1,20 +1,44 @@
-"""`--only KIND[,KIND]`, shared by plan, apply and drift: one area of the CRM at a time."""
+"""`--only` and `--exclude`, shared by plan, apply and drift: one area of the CRM, or some
+of its items, at a time (crmconf.config.selection)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
 if TYPE_CHECKING:
     from crmconf.model.configuration import Configuration
 
-only_option = click.option(
-    "--only",
-    metavar="KIND[,KIND]",
-    help="Plan only these kinds, named as in the configuration (industries, sales.stages); "
-    "a section such as 'sales' means all its kinds.",
-)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def only_option(command: Callable[P, R]) -> Callable[P, R]:
+    """--only and --exclude."""
+    options = (
+        click.option(
+            "--only",
+            metavar="KIND[:PATTERN],…",
+            help="Plan only these kinds, named as in the configuration (industries, "
+            "sales.stages; 'sales' means all its kinds), or only their items matching a "
+            "shell-style PATTERN (industries:Bygg*, groups:Försäljning/**).",
+        ),
+        click.option(
+            "--exclude",
+            metavar="KIND[:PATTERN],…",
+            help="Leave these kinds, or their items matching PATTERN, out of the plan.",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def excluded(exclude: str | None) -> list[str] | None:
+    """The selectors --exclude gives, for crmconf.api.plan."""
+    return None if exclude is None else [exclude]
 
 
 def only_kinds(config: Configuration, only: str | None) -> list[str] | None:
@@ -30,7 +54,7 @@ def only_kinds(config: Configuration, only: str | None) -> list[str] | None:
             "so nothing is planned",
             err=True,
         )
-    return [token for token in only.split(",")]
+    return [only]
 
 
 def selected_kinds(only: str | None) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ from crmconf.cli.common import (
     writer_options,
 )
 from crmconf.cli.environments import environment_options
-from crmconf.cli.only import only_kinds, only_option, selected_kinds
+from crmconf.cli.only import excluded, only_kinds, only_option, selected_kinds
 from crmconf.cli.tenant_runs import (
     SafetyFlags,
     apply_all,
@@ -62,7 +62,8 @@ if TYPE_CHECKING:
     "-o",
     "--out",
     type=click.Path(path_type=Path),
-    help="Also save the plan to FILE.json, for 'crmconf apply FILE.json'.",
+    help="Also save the plan to FILE.json, for 'crmconf apply FILE.json' "
+    "(with --all: a folder, one TENANT.json each, for 'apply --all --plans').",
 )
 @safety_options
 @strict_option
@@ -76,6 +77,7 @@ def plan_command(
     project: Path | None,
     parallel: int,
     only: str | None,
+    exclude: str | None,
     output_format: str,
     detailed_exitcode: bool,
     out: Path | None,
@@ -93,27 +95,29 @@ def plan_command(
 
     safety = SafetyFlags(allow_mass_change, max_deletes, max_change_fraction)
     if all_tenants:
-        refuse_single_run_options(
-            path=path,
-            target=target,
-            env=env,
-            vars=vars_file,
-            out=out,
-            format=output_format != "text",
-        )
+        refuse_single_run_options(path=path, target=target, env=env, vars=vars_file)
         code = plan_all(
             project,
             parallel,
             only=only,
+            exclude=exclude,
             strict=strict,
             safety=safety,
             detailed_exitcode=detailed_exitcode,
+            output_format=output_format,
+            out=out,
         )
         sys.exit(code)
     path = require_path(path)
     config = load_config(path, strict, env, vars_file)
     with open_target(target_url(target)) as crm:
-        result = plan(config, crm, only=only_kinds(config, only), **safety.options())
+        result = plan(
+            config,
+            crm,
+            only=only_kinds(config, only),
+            exclude=excluded(exclude),
+            **safety.options(),
+        )
         pipeline_change = impact(result, crm)  # None where the target hides its opportunities
     if output_format == "json":
         from crmconf.pipeline.render import impact_document
@@ -160,6 +164,12 @@ def plan_text(result: Plan, pipeline_change: Impact | None) -> str:
     is_flag=True,
     help="Refuse to start when any change would remain a manual step.",
 )
+@click.option(
+    "--plans",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="FOLDER",
+    help="With --all: apply the plans 'plan --all -o FOLDER' saved, one per tenant.",
+)
 @safety_options
 @writer_options
 @strict_option
@@ -173,8 +183,10 @@ def apply(
     project: Path | None,
     parallel: int,
     only: str | None,
+    exclude: str | None,
     yes: bool,
     require_complete: bool,
+    plans: Path | None,
     allow_mass_change: bool,
     max_deletes: int | None,
     max_change_fraction: float | None,
@@ -201,20 +213,27 @@ def apply(
             project,
             parallel,
             only=only,
+            exclude=exclude,
             strict=strict,
             safety=safety,
             yes=yes,
             require_complete=require_complete,
             actor=actor,
             lock_timeout=lock_timeout,
+            saved_plans=plans,
         )
         sys.exit(code)
+    if plans is not None:
+        fail("--plans applies the saved plans of every tenant: give it with --all")
     path = require_path(path)
     if is_saved_plan(path):
         if env is not None or vars_file is not None:
             fail(f"{path} is a saved plan: pass --env and --vars to 'crmconf plan', which made it")
-        if only is not None:
-            fail(f"{path} is a saved plan: pass --only to 'crmconf plan', which made it")
+        if only is not None or exclude is not None:
+            fail(
+                f"{path} is a saved plan: pass --only and --exclude to 'crmconf plan', "
+                "which made it"
+            )
         if max_deletes is not None or max_change_fraction is not None:
             fail(f"{path} is a saved plan: pass the limits to 'crmconf plan', which made it")
         from crmconf.api import saved_plan_target
@@ -235,6 +254,7 @@ def apply(
                 config,
                 crm,
                 only=only_kinds(config, only),
+                exclude=excluded(exclude),
                 require_complete=require_complete,
                 **safety.options(),
             )

@@ -20,7 +20,7 @@ from crmconf.cli.common import (
     target_option,
 )
 from crmconf.cli.environments import environment_options
-from crmconf.cli.only import only_kinds, only_option, selected_kinds
+from crmconf.cli.only import excluded, only_kinds, only_option, selected_kinds
 
 DRIFT_MARKER = "<!-- crmconf-drift -->"
 
@@ -45,6 +45,7 @@ def drift(
     env: str | None,
     vars_file: Path | None,
     only: str | None,
+    exclude: str | None,
     output_format: str,
     strict: bool,
 ) -> None:
@@ -58,7 +59,13 @@ def drift(
 
     config = load_config(path, strict, env, vars_file)
     with open_target(target_url(target)) as crm:
-        result = plan(config, crm, only=only_kinds(config, only), refuse_orphans=False)
+        result = plan(
+            config,
+            crm,
+            only=only_kinds(config, only),
+            exclude=excluded(exclude),
+            refuse_orphans=False,
+        )
     if output_format == "json":
         from crmconf.planning.render.json import render_json
 

@@ -8,6 +8,7 @@ each tenant's plan in the project file's order, then a summary table.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from crmconf.errors import Problem
     from crmconf.model.configuration import Configuration
     from crmconf.planning.changes import Plan
+    from crmconf.planning.render.fleet import TenantPlan as FleetLine
     from crmconf.tenants import Outcome, Project, Tenant
 
 EXIT_FAILED = 1
@@ -69,11 +71,15 @@ def require_path(path: Path | None) -> Path:
 
 def refuse_single_run_options(**given: object) -> None:
     """Options that name one configuration or target make no sense with --all."""
-    named = [f"--{name.replace('_', '-')}" for name, value in given.items() if value]
+    named = [
+        name.upper() if name == "path" else f"--{name.replace('_', '-')}"
+        for name, value in given.items()
+        if value
+    ]
     if named:
         fail(
             f"{', '.join(named)} cannot be used with --all: crmconf.yaml names each tenant's "
-            "configuration, environment, variables and target, and --all prints text plans"
+            "configuration, environment, variables and target"
         )
 
 
@@ -104,19 +110,37 @@ def plan_all(
     parallel: int,
     *,
     only: str | None,
+    exclude: str | None = None,
     strict: bool,
     safety: SafetyFlags,
     detailed_exitcode: bool,
+    output_format: str = "text",
+    out: Path | None = None,
 ) -> int:
     """Plan every tenant; the exit status: 1 if any failed, else 2 (with
-    --detailed-exitcode) if any has changes, else 0."""
+    --detailed-exitcode) if any has changes, else 0.
+
+    `output_format` json or markdown prints one document for all tenants; `out`, a folder,
+    gets one saved plan per tenant planned (TENANT.json), for `apply --all --plans`.
+    """
     project = _project(project_file)
-    outcomes = _plan_tenants(project, parallel, only, strict, safety, require_complete=False)
-    for outcome in outcomes:
-        _section(outcome.tenant)
-        click.echo(_plan_report(outcome), nl=False)
-    click.echo("")
-    click.echo(_summary(outcomes, {}))
+    outcomes = _plan_tenants(
+        project, parallel, (only, exclude), strict, safety, require_complete=False
+    )
+    if output_format == "text":
+        for outcome in outcomes:
+            _section(outcome.tenant)
+            click.echo(_plan_report(outcome), nl=False)
+        click.echo("")
+        click.echo(_summary(outcomes, {}))
+    else:
+        from crmconf.planning.render.fleet import render_fleet_json, render_fleet_markdown
+
+        reports = [_fleet_line(outcome) for outcome in outcomes]
+        render = render_fleet_json if output_format == "json" else render_fleet_markdown
+        click.echo(render(reports), nl=False)
+    if out is not None:
+        _save_plans(outcomes, out)
     if any(outcome.error is not None for outcome in outcomes):
         return EXIT_FAILED
     changed = any(
@@ -130,20 +154,24 @@ def apply_all(
     parallel: int,
     *,
     only: str | None,
+    exclude: str | None = None,
     strict: bool,
     safety: SafetyFlags,
     yes: bool,
     require_complete: bool,
     actor: str | None,
     lock_timeout: float,
+    saved_plans: Path | None = None,
 ) -> int:
-    """Plan every tenant, show every plan, ask once, apply those with changes; exit 1 if
-    any tenant failed."""
+    """Plan every tenant (or load its plan saved in the folder `saved_plans`), show every plan,
+    ask once, apply those with changes; exit 1 if any tenant failed."""
     from crmconf.api import apply as apply_plan
     from crmconf.tenants import open_tenant_target, run_all
 
     project = _project(project_file)
-    planned = _plan_tenants(project, parallel, only, strict, safety, require_complete)
+    planned = _plan_tenants(
+        project, parallel, (only, exclude), strict, safety, require_complete, saved_plans
+    )
     for outcome in planned:
         _section(outcome.tenant)
         click.echo(_plan_report(outcome), nl=False)
@@ -199,20 +227,36 @@ def _project(project_file: Path | None) -> Project:
 def _plan_tenants(
     project: Project,
     parallel: int,
-    only: str | None,
+    selectors: tuple[str | None, str | None],
     strict: bool,
     safety: SafetyFlags,
     require_complete: bool,
+    plans: Path | None = None,
 ) -> list[Outcome[TenantPlan]]:
     from crmconf.api import plan
     from crmconf.cli.progress import TenantProgress
-    from crmconf.config.selection import select_kinds
+    from crmconf.config.selection import Selection
     from crmconf.errors import ConfigError
     from crmconf.tenants import load_tenant_config, open_tenant_target, run_all
 
-    if only is not None:
-        select_kinds(only)  # a bad --only fails at once, not once per tenant
-    kinds = only.split(",") if only is not None else None
+    only, exclude = selectors
+    only_given = [only] if only is not None else None
+    exclude_given = [exclude] if exclude is not None else None
+    Selection.of(only_given, exclude_given)  # a bad selector fails at once, not per tenant
+
+    def load_one(tenant: Tenant) -> TenantPlan:
+        from crmconf.api import load_plan
+
+        assert plans is not None
+        with open_tenant_target(tenant, os.environ) as crm:
+            result = load_plan(
+                plan_file(plans, tenant.name),
+                crm,
+                allow_mass_change=safety.allow_mass_change,
+                require_complete=require_complete,
+            )
+        result.raise_if_unapplyable()
+        return TenantPlan(result, ())
 
     def plan_one(tenant: Tenant) -> TenantPlan:
         config: Configuration = load_tenant_config(tenant, os.environ)
@@ -220,7 +264,12 @@ def _plan_tenants(
             raise ConfigError(list(config.warnings))
         with open_tenant_target(tenant, os.environ) as crm:
             result = plan(
-                config, crm, only=kinds, require_complete=require_complete, **safety.options()
+                config,
+                crm,
+                only=only_given,
+                exclude=exclude_given,
+                require_complete=require_complete,
+                **safety.options(),
             )
         result.raise_if_unapplyable()
         return TenantPlan(result, config.warnings)
@@ -233,11 +282,49 @@ def _plan_tenants(
     with TenantProgress(project.tenants, "planning") as progress:
         return run_all(
             project.tenants,
-            plan_one,
+            plan_one if plans is None else load_one,
             parallel=parallel,
             started=progress.started,
             finished=lambda outcome: progress.finished(outcome.tenant, _planned_status(outcome)),
         )
+
+
+def plan_file(folder: Path, tenant: str) -> Path:
+    """Where `plan --all -o FOLDER` saves a tenant's plan: its name, made a safe file name."""
+    return folder / (re.sub(r"[^\w.-]", "_", tenant).lstrip(".") + ".json")
+
+
+def _save_plans(outcomes: Sequence[Outcome[TenantPlan]], folder: Path) -> None:
+    from crmconf.api import dump_plan
+    from crmconf.cli.common import write_atomically
+
+    files = {outcome.tenant.name: plan_file(folder, outcome.tenant.name) for outcome in outcomes}
+    if len(set(files.values())) != len(files):
+        fail("two tenants' names make the same file name: rename one in crmconf.yaml")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        fail(f"cannot create {folder}: {error.strerror}")
+    saved = 0
+    for outcome in outcomes:
+        if outcome.result is not None:
+            write_atomically(files[outcome.tenant.name], dump_plan(outcome.result.plan))
+            saved += 1
+    click.echo(
+        f"Saved {saved} plan{'s' if saved != 1 else ''} to {folder}; apply them with "
+        f"'crmconf apply --all --plans {folder}'.",
+        err=True,
+    )
+
+
+def _fleet_line(outcome: Outcome[TenantPlan]) -> FleetLine:
+    from crmconf.planning.render.fleet import TenantPlan as FleetLine
+
+    tenant = outcome.tenant
+    if outcome.result is not None:
+        return FleetLine(tenant.name, tenant.environment, tenant.target, outcome.result.plan)
+    error = _error_report(outcome.error).rstrip("\n").removeprefix("error: ")
+    return FleetLine(tenant.name, tenant.environment, tenant.target, None, error)
 
 
 def _section(tenant: Tenant) -> None:

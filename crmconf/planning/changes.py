@@ -148,7 +148,11 @@ class Plan:
     """Why this plan may not be applied, as found when it was made (crmconf.planning.safety
     finds them again before any apply: this field is for showing them)."""
     only: tuple[str, ...] | None = None
-    """The kinds the plan was limited to (--only), None for all the configuration manages."""
+    """The selectors of --only (KIND or KIND:PATTERN) it was limited to, if any."""
+    exclude: tuple[str, ...] | None = None
+    """The selectors of --exclude, if any."""
+    left_out: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per kind, the items --only / --exclude left alone (configuration or target)."""
     source: Source | None = None
     """Where the configuration was loaded from (for saving the plan)."""
     content_digest: str = ""

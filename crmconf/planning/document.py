@@ -49,6 +49,7 @@ def plan_document(plan: Plan, impact: Mapping[str, Any] | None = None) -> dict[s
         "unmanaged": {
             kind: [item.name for item in items] for kind, items in plan.unmanaged.items()
         },
+        "left_out": {kind: list(names) for kind, names in plan.left_out.items()},
     }
     if impact is not None:
         document["impact"] = dict(impact)

@@ -66,6 +66,12 @@ def plan_json_schema() -> dict[str, Any]:
                 "type": "array",
                 "items": {"type": "string"},
             },
+            "left_out": {
+                "description": "Per kind, the items `--only` / `--exclude` left out: not "
+                "compared, left as they are in the configuration and the target.",
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
             "saved": {
                 "description": "Only in a plan saved with `crmconf plan -o FILE.json`: what "
                 "`crmconf apply FILE.json` needs to plan again and compare (the "

@@ -45,6 +45,7 @@ class _Configuration(_Strict):
     env: str | None
     vars_file: str | None
     only: list[str] | None
+    exclude: list[str] | None
     files_digest: str
     content_digest: str
 
@@ -75,6 +76,7 @@ class Commitment:
     target_fingerprint: str
     source: Source
     only: tuple[str, ...] | None
+    exclude: tuple[str, ...] | None
     files_digest: str
     content_digest: str
     policy: Policy
@@ -131,6 +133,7 @@ def dump(plan: Plan) -> str:
             "env": plan.source.env,
             "vars_file": plan.source.vars_file,
             "only": list(plan.only) if plan.only is not None else None,
+            "exclude": list(plan.exclude) if plan.exclude is not None else None,
             "files_digest": plan.config_digest,
             "content_digest": plan.content_digest,
         },
@@ -179,6 +182,7 @@ def read(path: Path) -> Commitment:
         target_fingerprint=record.target_fingerprint,
         source=Source(source.path, source.env, source.vars_file),
         only=tuple(source.only) if source.only is not None else None,
+        exclude=tuple(source.exclude) if source.exclude is not None else None,
         files_digest=source.files_digest,
         content_digest=source.content_digest,
         policy=Policy(

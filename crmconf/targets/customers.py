@@ -10,8 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from crmconf.errors import CrmconfError
+from crmconf.kinds import RESTORE_CUSTOMERS
 
-RESTORE_SWITCH = "features.restore_customers"
+RESTORE_SWITCH = RESTORE_CUSTOMERS.name
 
 
 class RestoreError(CrmconfError):

@@ -80,6 +80,14 @@ def render_text(plan: Plan, sections: Sequence[str] = ()) -> str:
         )
         lines.extend("  " + line for line in unmanaged_yaml(plan.unmanaged).splitlines())
         lines.append("")
+    if plan.left_out:
+        count = sum(len(names) for names in plan.left_out.values())
+        lines.append(f"Left out ({count}, --only / --exclude) — not compared, left as they are:")
+        lines.extend(
+            f"  {kind}: {', '.join(shown(name) for name in names)}"
+            for kind, names in plan.left_out.items()
+        )
+        lines.append("")
     if plan.manual_steps:
         lines.append(manual_checklist(plan))
     for section in sections:

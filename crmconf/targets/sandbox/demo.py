@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert
 
+from crmconf.kinds import RESTORE_CUSTOMERS, SHOW_AS_TAB
 from crmconf.targets.sandbox import schema as s
 
 USERS = (
@@ -99,8 +100,8 @@ def load_demo(connection: Connection) -> None:
     connection.execute(
         insert(s.switches),
         [
-            {"name": "customer_info.show_as_tab", "enabled": False},
-            {"name": "features.restore_customers", "enabled": False},
+            {"name": SHOW_AS_TAB.name, "enabled": False},
+            {"name": RESTORE_CUSTOMERS.name, "enabled": False},
         ],
     )
     # Customers use every industry but Turism and every status but Vilande, so the
