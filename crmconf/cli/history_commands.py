@@ -78,7 +78,7 @@ def _backend_history(crm: Target, output_format: str) -> None:
     for entry in entries:
         click.echo(_entry_line(entry, f"[{entry.outcome}]"))
         if entry.error:
-            click.echo(f"      error: {entry.error}")
+            click.echo(f"      error: {one_line(entry.error)}")
 
 
 def _echo_json(entries: Sequence[HistoryEntry | StateEntry], **about: str) -> None:
