@@ -177,6 +177,8 @@ class CrmMachine(RuleBasedStateMachine):
         self.held: Any = None
         """A plan made earlier, applied by a later step."""
         self.files = 0
+        self.refusal = ""
+        """Why the last refused step was refused."""
 
     def teardown(self) -> None:
         self.stack.close()
@@ -204,8 +206,9 @@ class CrmMachine(RuleBasedStateMachine):
         """Run a step; a crmconf error must leave every row as it was."""
         try:
             return step()
-        except CrmconfError:
-            assert self.rows() == before, "a refused step changed the CRM"
+        except CrmconfError as error:
+            self.refusal = str(error)
+            assert self.rows() == before, f"a refused step changed the CRM: {error}"
             return None
 
     def apply_document(self, document: Any) -> int | None:
@@ -474,7 +477,8 @@ class CrmMachine(RuleBasedStateMachine):
         newest_live = bool(live) and chosen == max(live)
         if done is None:
             assert not (newest_live and not by_hand_since), (
-                f"rollback of the newest entry {chosen}, nothing changed by hand since, refused"
+                f"rollback of the newest entry {chosen}, nothing changed by hand since, refused: "
+                f"{self.refusal}"
             )
             return
         assert chosen in live
