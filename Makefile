@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest schema clean
+.PHONY: demo fleet-demo test lint typecheck pytest schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,17 @@ demo: $(STAMP)
 	$(BIN)/crmconf apply examples/seed.yaml --yes
 	$(BIN)/crmconf plan examples/seed.yaml --detailed-exitcode
 
+# The bundled fleet (examples/team): three demo sandboxes, how each differs from the firm's
+# standard, and the fleet's page, fleet.html. compare exits 2 when tenants differ, as they do.
+FLEET := cd examples/team && ../../$(BIN)/crmconf
+fleet-demo: $(STAMP)
+	for tenant in acme-prod acme-test globex; do \
+		($(FLEET) sandbox init --demo --reset --target sqlite:///.crmconf/$$tenant.db) || exit 1; \
+	done
+	$(FLEET) compare || [ $$? -eq 2 ]
+	$(FLEET) plan --all --format html -o fleet.html
+	@echo "Open examples/team/fleet.html in a browser."
+
 lint: $(STAMP)
 	$(BIN)/ruff check crmconf tests
 	$(BIN)/ruff format --check crmconf tests
@@ -30,7 +41,9 @@ typecheck: $(STAMP)
 # server on 127.0.0.1 for the run (as root installing Debian's postgresql first if missing),
 # exports CRMCONF_TEST_POSTGRES_URL and stops it after; a URL already in that variable is used
 # instead. Without PostgreSQL and without root, the PostgreSQL tests are skipped, saying why.
+# The browser test needs headless Chromium: scripts/browser.sh installs Debian's (as root) first.
 pytest: $(STAMP)
+	bash scripts/browser.sh ensure >/dev/null || [ $$? -eq 3 ]
 	bash scripts/postgres.sh run $(BIN)/python -m pytest -q
 
 test: lint typecheck pytest

@@ -18,21 +18,22 @@ from pathlib import Path
 from crmconf.config.export import export_text
 from crmconf.config.reading import load as load_files
 from crmconf.config.selection import Selection, select_items
-from crmconf.errors import TargetError
+from crmconf.errors import Problem, TargetError
 from crmconf.kinds import ALL_KINDS
 from crmconf.model.collector import paused
 from crmconf.model.configuration import Configuration
 from crmconf.model.state import fingerprint
 from crmconf.pipeline.forecast import Breakdown, Forecast
 from crmconf.pipeline.forecast import forecast as forecast_pipeline
+from crmconf.pipeline.gate import forecast_refusal, gated
 from crmconf.pipeline.impact import Impact, pipeline_impact
 from crmconf.planning import safety, saved
-from crmconf.planning.changes import Plan
+from crmconf.planning.changes import Attested, Plan
 from crmconf.planning.planner import kinds_to_read
 from crmconf.planning.planner import plan as plan_changes
 from crmconf.targets import STATE_VARIABLE, open_target
 from crmconf.targets.base import Feature, Target
-from crmconf.targets.visibility import without_unreadable
+from crmconf.targets.visibility import Check, with_checks
 
 __all__ = [
     "apply",
@@ -54,12 +55,16 @@ def load(
     env: str | None = None,
     variables: Mapping[str, str] | None = None,
     vars_file: str | os.PathLike[str] | None = None,
+    users: Mapping[str, str] | None = None,
+    users_of: str = "the user map",
 ) -> Configuration:
     """Load, validate and merge a configuration file or directory.
 
     `env` names an environment overlay of a `base/` + `envs/` layout; `${NAME}` values come
     from `variables` (default: the process environment) with `vars_file` (YAML of
-    NAME: value) over them. Raises ConfigError with every problem found.
+    NAME: value) over them. With `users` (alias → user, e.g. a tenant's `users:`), group
+    members are aliases replaced by their users (crmconf.config.aliases); `users_of` names
+    the map in messages. Raises ConfigError with every problem found.
     """
     values: Mapping[str, str] = os.environ if variables is None else variables
     if vars_file is not None:
@@ -70,6 +75,13 @@ def load(
     if vars_file is not None and config.source is not None:
         source = replace(config.source, vars_file=os.path.abspath(vars_file))
         config = replace(config, source=source)
+    if users is not None:
+        from crmconf.config.aliases import resolve_users
+
+        config = resolve_users(config, users, users_of)
+        if config.source is not None:
+            mapped = tuple(sorted(users.items()))
+            config = replace(config, source=replace(config.source, users=mapped, users_of=users_of))
     return config
 
 
@@ -84,6 +96,9 @@ def plan(
     max_change_fraction: float | None = None,
     require_complete: bool = False,
     refuse_orphans: bool = True,
+    allow_forecast_change: bool = False,
+    max_forecast_change_percent: float | None = None,
+    max_forecast_change_amount: float | None = None,
 ) -> Plan:
     """The changes that would make the target match the configuration. Never writes.
 
@@ -96,7 +111,10 @@ def plan(
     items: `KIND` or `KIND:PATTERN` (names as in the configuration, sections such as
     ``sales`` for all their kinds; see crmconf.config.selection). `refuse_orphans=False` is
     for reports
-    (drift): such a plan shows what the CRM's data forbids, and is never applied.
+    (drift): such a plan shows what the CRM's data forbids, and is never applied. A plan
+    moving the weighted forecast beyond `max_forecast_change_percent` / `_amount` (or the
+    configuration's `safety:`), in total or for a sales group, is refused unless
+    `allow_forecast_change` (crmconf.pipeline.gate).
     """
     if not isinstance(config, Configuration):
         config = load(config)
@@ -111,10 +129,15 @@ def plan(
         max_change_fraction=max_change_fraction,
         require_complete=require_complete,
         refuse_orphans=refuse_orphans,
+        allow_forecast_change=allow_forecast_change,
+        max_forecast_change_percent=max_forecast_change_percent,
+        max_forecast_change_amount=max_forecast_change_amount,
     )
     capabilities = target.capabilities()
-    # What the target cannot read is not compared but listed as checks for a person.
-    visible, checks = without_unreadable(config, capabilities.unreadable(), target.url)
+    # What the target cannot read is not compared but listed as checks for a person,
+    # but for those a person confirmed and whose confirmation still holds.
+    visible, found = with_checks(config, capabilities.unreadable(), target.url)
+    checks, attested = _confirmed(found, target.resolved_url)
     left_out: dict[str, tuple[str, ...]] = {}
     with paused():
         state = target.read(kinds_to_read(visible))
@@ -127,6 +150,7 @@ def plan(
         result,
         warnings=(*result.warnings, *checks),
         checks=checks,
+        attested=attested,
         target_fingerprint=read,
         only=selection.texts[0] if only is not None else None,
         exclude=selection.texts[1] if exclude is not None else None,
@@ -135,7 +159,48 @@ def plan(
         content_digest=declared,
         target=target.resolved_url,
     )
-    return replace(result, refusals=safety.refusals(result))
+    refusals = safety.refusals(result)
+    if gated(rules.limits) and not rules.allow_forecast_change:
+        if Feature.PIPELINE in capabilities.features:
+            refusal = forecast_refusal(pipeline_impact(result, target.pipeline()), rules.limits)
+            refusals = (*refusals, refusal) if refusal is not None else refusals
+        else:
+            unchecked = Problem(
+                f"the forecast limits under 'safety:' are not checked: {target.url} "
+                "cannot report its opportunities to crmconf"
+            )
+            result = replace(result, warnings=(*result.warnings, unchecked))
+    return replace(result, refusals=refusals)
+
+
+def _confirmed(
+    checks: tuple[Check, ...], target: str
+) -> tuple[tuple[Problem, ...], tuple[Attested, ...]]:
+    """The checks still to do, and those a holding confirmation takes away; a check whose
+    confirmation no longer holds says why (crmconf.targets.confirmations)."""
+    if not checks:
+        return (), ()
+    from datetime import UTC, datetime
+
+    from crmconf.targets.confirmations import open_store
+
+    latest = open_store().latest(target)
+    today = datetime.now(UTC).date()
+    left: list[Problem] = []
+    attested: list[Attested] = []
+    for check in checks:
+        found = latest.get((check.kind, check.field))
+        if found is None:
+            left.append(check.problem)
+        elif found.digest != check.digest:
+            note = f"changed since confirmed by {found.by} on {found.day}"
+            left.append(replace(check.problem, message=f"{check.problem.message}\n    ({note})"))
+        elif found.expired(today):
+            note = f"confirmed by {found.by} on {found.day}; expired on {found.expires}"
+            left.append(replace(check.problem, message=f"{check.problem.message}\n    ({note})"))
+        else:
+            attested.append(Attested(check.kind, check.field, found.by, found.at, found.expires))
+    return tuple(left), tuple(attested)
 
 
 def apply(plan: Plan, target: Target) -> None:
@@ -150,6 +215,13 @@ def apply(plan: Plan, target: Target) -> None:
     safety.raise_if_unapplyable(plan)
     if plan.empty:
         return
+    limits = plan.policy.limits
+    checkable = Feature.PIPELINE in target.capabilities().features
+    if gated(limits) and not plan.policy.allow_forecast_change and checkable:
+        # As the pipeline is now, not as it was when the plan was made.
+        refusal = forecast_refusal(pipeline_impact(plan, target.pipeline()), limits)
+        if refusal is not None:
+            raise refusal.error()
     if Feature.HISTORY in target.capabilities().features or not os.environ.get(STATE_VARIABLE):
         target.apply(plan)
         return
@@ -175,6 +247,7 @@ def load_plan(
     *,
     allow_mass_change: bool = False,
     require_complete: bool = False,
+    allow_forecast_change: bool = False,
 ) -> Plan:
     """The plan a saved-plan file commits to, made again against the target as it is now.
 
@@ -200,6 +273,9 @@ def load_plan(
         max_deletes=commitment.policy.limits.max_deletes,
         max_change_fraction=commitment.policy.limits.max_change_fraction,
         require_complete=commitment.policy.require_complete or require_complete,
+        allow_forecast_change=commitment.policy.allow_forecast_change or allow_forecast_change,
+        max_forecast_change_percent=commitment.policy.limits.max_forecast_change_percent,
+        max_forecast_change_amount=commitment.policy.limits.max_forecast_change_amount,
     )
     commitment.refuse_unless_same(again)
     return again

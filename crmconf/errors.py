@@ -60,6 +60,11 @@ class UnsafePlanError(PlanError):
     `allow_mass_change` (--allow-mass-change) overrides, after a person has reviewed it."""
 
 
+class ForecastChangeError(PlanError):
+    """The plan moves the weighted sales forecast further than its limits allow: the one
+    refusal `allow_forecast_change` (--allow-forecast-change) overrides."""
+
+
 class RefusedPlanError(PlanError):
     """The plan may never be applied as it is: it would orphan customer data or delete a
     protected item, it leaves steps by hand under `require_complete`, it was computed only

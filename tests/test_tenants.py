@@ -364,7 +364,7 @@ def test_saved_plans_of_every_tenant_are_applied_as_reviewed(cli: Cli, repositor
     assert _summary(again.stdout)["acme"][5].startswith("error: stale plan")
     without_all = cli("apply", "--plans", plans, "--yes")
     assert without_all.exit_code == 1
-    assert "give it with --all" in without_all.stderr
+    assert "give them with --all" in without_all.stderr
 
 
 # Credentials come from the variables a tenant names
@@ -432,3 +432,153 @@ def test_load_project_resolves_paths_against_the_project_file(tmp_path: Path) ->
     assert tenant.config == tmp_path / "repo/crm"
     assert tenant.variables_file == tmp_path / "repo/a.vars.yaml"
     assert (tenant.environment, dict(tenant.credentials)) == ("prod", {"password": "A_DB_PASSWORD"})
+
+
+# Waves: roll out a few tenants first, the rest only once those are clean
+
+
+def _wave_project(tmp_path: Path, waves: str) -> Path:
+    for name in ("pilot", "b", "c"):
+        init_sandbox(_url(tmp_path, name), demo=True)
+    shutil.copy(SEED, tmp_path / "seed.yaml")
+    tenants = "".join(
+        f'  - {{name: {name}, target: "{_url(tmp_path, name)}", config: seed.yaml}}\n'
+        for name in ("pilot", "b", "c")
+    )
+    return _project(tmp_path, f"crmconf: 1\ntenants:\n{tenants}waves: {waves}\n")
+
+
+def _hold_lock(url: str) -> None:
+    import socket
+    import sqlite3
+
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        connection.execute(
+            "INSERT INTO crmconf_lock VALUES ('target', 'anna', ?, 1, 'apply', '2099-01-01T00:00:00Z')",
+            (socket.gethostname(),),
+        )
+
+
+def _release_lock(url: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        connection.execute("DELETE FROM crmconf_lock")
+
+
+def test_waves_roll_out_in_order_and_stop_at_a_failed_wave_then_resume(
+    cli: Cli, tmp_path: Path
+) -> None:
+    project = _wave_project(tmp_path, "[[pilot], rest]")
+    _hold_lock(_url(tmp_path, "pilot"))
+
+    stopped = cli("apply", "--all", "--waves", "--project", project, "--yes")
+
+    assert stopped.exit_code == 1, stopped.output
+    assert "Wave 1 (pilot): stopped —" in stopped.stdout
+    assert "pilot: error: the target is locked by anna" in stopped.stdout
+    assert "Not started: b, c." in stopped.stdout
+    rows = _summary(stopped.stdout.split("\n\nWave 1")[0])
+    assert rows["b"][5] == "changes" and rows["c"][5] == "changes"  # untouched
+
+    _release_lock(_url(tmp_path, "pilot"))
+    resumed = cli("apply", "--all", "--waves", "--project", project, "--yes")
+
+    assert resumed.exit_code == 0, resumed.output
+    assert "Wave 1 (pilot): applied, and planned again with no changes." in resumed.stdout
+    assert "Wave 2 (b, c): applied, and planned again with no changes." in resumed.stdout
+    again = cli("plan", "--all", "--project", project, "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+
+
+@pytest.mark.parametrize(
+    ("waves", "message"),
+    [
+        ("[[pilot, nobody], rest]", "wave 1 names tenant 'nobody', which is not in tenants:"),
+        ("[[pilot], [pilot, b], rest]", "tenant 'pilot' is in two waves"),
+        ("[[pilot], [b]]", "the waves miss tenants: c"),
+        ("[[pilot], rest, rest]", "'rest' is given twice"),
+    ],
+)
+def test_a_bad_wave_list_is_a_located_error_and_nothing_is_applied(
+    cli: Cli, tmp_path: Path, waves: str, message: str
+) -> None:
+    project = _wave_project(tmp_path, waves)
+
+    result = cli("apply", "--all", "--waves", "--project", project, "--yes")
+
+    assert result.exit_code == 1
+    assert f"{project}:" in result.stderr and message in result.stderr
+    plans = cli("plan", "--all", "--project", project)
+    assert plans.exit_code == 1  # the project file is refused for every command
+    no_waves = _project(tmp_path, project.read_text().split("waves:")[0])
+    assert "names no waves" in cli("apply", "--all", "--waves", "--project", no_waves).stderr
+
+
+# User aliases: a shared configuration names users the same way for every tenant
+
+
+def _alias_project(tmp_path: Path, second_users: str) -> Path:
+    (tmp_path / "shared.yaml").write_text(
+        "crmconf: 1\ngroups:\n  - name: Säljare\n    type: sales\n    members: [lead, second]\n"
+    )
+    for name in ("one", "two"):
+        init_sandbox(_url(tmp_path, name), demo=True, reset=True)
+    return _project(
+        tmp_path,
+        f"""\
+        crmconf: 1
+        tenants:
+          - name: one
+            target: "{_url(tmp_path, "one")}"
+            config: shared.yaml
+            users: {{lead: anna@example.com, second: erik@example.com}}
+          - name: two
+            target: "{_url(tmp_path, "two")}"
+            config: shared.yaml
+            users: {second_users}
+        """,
+    )
+
+
+def _members(url: str) -> list[str]:
+    from crmconf import api
+    from crmconf.kinds import GROUPS
+
+    with api.open_target(url) as target:
+        (group,) = [i for i in target.read([GROUPS]).of(GROUPS) if i.name == "Säljare"]
+    return list(group.fields["members"])
+
+
+def test_each_tenant_maps_the_shared_aliases_to_its_own_users(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "two-users.yaml").write_text("lead: maria@example.com\nsecond: lisa@example.com\n")
+    project = _alias_project(tmp_path, "two-users.yaml")
+    plans = tmp_path / "plans"
+
+    planned = cli("plan", "--all", "--project", project, "-o", plans)
+    applied = cli("apply", "--all", "--project", project, "--plans", plans, "--yes")
+
+    assert planned.exit_code == 0, planned.output
+    assert applied.exit_code == 0, applied.output
+    assert _members(_url(tmp_path, "one")) == ["anna@example.com", "erik@example.com"]
+    assert _members(_url(tmp_path, "two")) == ["lisa@example.com", "maria@example.com"]
+
+
+def test_an_alias_a_tenant_does_not_map_is_a_located_error_naming_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    project = _alias_project(tmp_path, "{lead: maria@example.com}")
+
+    result = cli("plan", "--all", "--project", project)
+
+    assert result.exit_code == 1
+    shared = tmp_path / "shared.yaml"
+    assert (
+        f"error: {shared}:3:5: group 'Säljare': tenant 'two' maps no user alias 'second'"
+        in result.stdout
+    )
+    assert _summary(result.stdout)["one"][5] == "changes"
+    bad_file = _alias_project(tmp_path, "missing.yaml")
+    refused = cli("plan", "--all", "--project", bad_file)
+    assert refused.exit_code == 1
+    assert "cannot read the users file" in refused.stderr

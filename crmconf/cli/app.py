@@ -19,6 +19,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "crmconf.cli.plan_commands:apply",
         "Apply PATH (a configuration, or a plan saved with 'plan -o'): show, ask, apply.",
     ),
+    "compare": (
+        "crmconf.cli.compare_command:compare",
+        "Compare every tenant with the firm's standard: exit 0 if all match, 2 if any differs.",
+    ),
+    "confirm": (
+        "crmconf.cli.confirm_command:confirm",
+        "Record that you checked by hand, in the CRM, what the target cannot read.",
+    ),
     "customers": (
         "crmconf.cli.customers_commands:customers",
         'Deleted customers: list and restore them ("Återställa kunder").',

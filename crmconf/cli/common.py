@@ -105,6 +105,24 @@ def safety_options(command: Callable[P, R]) -> Callable[P, R]:
             type=click.FloatRange(0, 1),
             help="Share of a kind (of 10+ items) updated or deleted (default 0.3).",
         ),
+        click.option(
+            "--allow-forecast-change",
+            is_flag=True,
+            help="Accept a plan moving the weighted forecast beyond its limits (reviewed).",
+        ),
+        click.option(
+            "--max-forecast-change-percent",
+            type=click.FloatRange(min=0),
+            metavar="PERCENT",
+            help="How far a plan may move the weighted forecast, in total or of a sales "
+            "group, in % (default: no limit, or safety: in the configuration).",
+        ),
+        click.option(
+            "--max-forecast-change-amount",
+            type=click.FloatRange(min=0),
+            metavar="AMOUNT",
+            help="The same as an amount.",
+        ),
     )
     for option in reversed(options):
         command = option(command)

@@ -63,6 +63,16 @@ def _backend_history(crm: Target, output_format: str) -> None:
 
     url = os.environ.get(STATE_VARIABLE)
     if not url:
+        from crmconf.targets.confirmations import open_store
+
+        store = open_store()
+        confirmed = store.all(crm.resolved_url)
+        if confirmed:  # the only history there is without a state backend
+            click.echo(f"Confirmations of {crm.url} kept in {store.where} (this machine only):")
+            for done in reversed(confirmed):
+                what = f"{done.kind}.{done.field}" if done.field else done.kind
+                click.echo(f"  {done.at}  {done.by:<12} confirm  {what} (until {done.expires})")
+            return
         fail(
             f"{crm.url} keeps no history of its own; its applies are recorded in the "
             f"state backend: set {STATE_VARIABLE}=postgresql://… as the runners that applied do"

@@ -49,9 +49,10 @@ if TYPE_CHECKING:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(["text", "json", "markdown", "html"]),
     default="text",
     show_default=True,
+    help="html: with --all, one self-contained page for the fleet (-o FILE writes it).",
 )
 @click.option(
     "--detailed-exitcode",
@@ -84,6 +85,9 @@ def plan_command(
     allow_mass_change: bool,
     max_deletes: int | None,
     max_change_fraction: float | None,
+    allow_forecast_change: bool,
+    max_forecast_change_percent: float | None,
+    max_forecast_change_amount: float | None,
     strict: bool,
 ) -> None:
     """Show what applying PATH would change. Never writes to the target.
@@ -93,7 +97,14 @@ def plan_command(
     from crmconf.api import impact, plan
     from crmconf.targets import open_target, target_url
 
-    safety = SafetyFlags(allow_mass_change, max_deletes, max_change_fraction)
+    safety = SafetyFlags(
+        allow_mass_change,
+        max_deletes,
+        max_change_fraction,
+        allow_forecast_change,
+        max_forecast_change_percent,
+        max_forecast_change_amount,
+    )
     if all_tenants:
         refuse_single_run_options(path=path, target=target, env=env, vars=vars_file)
         code = plan_all(
@@ -109,6 +120,8 @@ def plan_command(
         )
         sys.exit(code)
     path = require_path(path)
+    if output_format == "html":
+        fail("--format html is the fleet's page: use it with --all")
     config = load_config(path, strict, env, vars_file)
     with open_target(target_url(target)) as crm:
         result = plan(
@@ -170,6 +183,12 @@ def plan_text(result: Plan, pipeline_change: Impact | None) -> str:
     metavar="FOLDER",
     help="With --all: apply the plans 'plan --all -o FOLDER' saved, one per tenant.",
 )
+@click.option(
+    "--waves",
+    is_flag=True,
+    help="With --all: roll out wave by wave (waves: in crmconf.yaml), each planned again "
+    "and clean before the next starts.",
+)
 @safety_options
 @writer_options
 @strict_option
@@ -187,9 +206,13 @@ def apply(
     yes: bool,
     require_complete: bool,
     plans: Path | None,
+    waves: bool,
     allow_mass_change: bool,
     max_deletes: int | None,
     max_change_fraction: float | None,
+    allow_forecast_change: bool,
+    max_forecast_change_percent: float | None,
+    max_forecast_change_amount: float | None,
     actor: str | None,
     lock_timeout: float,
     strict: bool,
@@ -206,7 +229,14 @@ def apply(
     from crmconf.planning.saved import is_saved_plan
     from crmconf.targets import TARGET_VARIABLE, open_target, target_url
 
-    safety = SafetyFlags(allow_mass_change, max_deletes, max_change_fraction)
+    safety = SafetyFlags(
+        allow_mass_change,
+        max_deletes,
+        max_change_fraction,
+        allow_forecast_change,
+        max_forecast_change_percent,
+        max_forecast_change_amount,
+    )
     if all_tenants:
         refuse_single_run_options(path=path, target=target, env=env, vars=vars_file)
         code = apply_all(
@@ -221,10 +251,11 @@ def apply(
             actor=actor,
             lock_timeout=lock_timeout,
             saved_plans=plans,
+            waves=waves,
         )
         sys.exit(code)
-    if plans is not None:
-        fail("--plans applies the saved plans of every tenant: give it with --all")
+    if plans is not None or waves:
+        fail("--plans and --waves are about every tenant: give them with --all")
     path = require_path(path)
     if is_saved_plan(path):
         if env is not None or vars_file is not None:
@@ -234,7 +265,8 @@ def apply(
                 f"{path} is a saved plan: pass --only and --exclude to 'crmconf plan', "
                 "which made it"
             )
-        if max_deletes is not None or max_change_fraction is not None:
+        limits = (max_deletes, max_change_fraction, max_forecast_change_percent)
+        if any(limit is not None for limit in (*limits, max_forecast_change_amount)):
             fail(f"{path} is a saved plan: pass the limits to 'crmconf plan', which made it")
         from crmconf.api import saved_plan_target
 
@@ -245,6 +277,7 @@ def apply(
                 crm,
                 allow_mass_change=allow_mass_change,
                 require_complete=require_complete,
+                allow_forecast_change=allow_forecast_change,
             )
             _confirm_and_apply(result, crm, impact(result, crm), yes)
     else:

@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from crmconf.cli.common import EXIT_CHANGES, as_writer, confirm_or_refuse, fail
 if TYPE_CHECKING:
     from crmconf.errors import Problem
     from crmconf.model.configuration import Configuration
+    from crmconf.pipeline.impact import Impact
     from crmconf.planning.changes import Plan
     from crmconf.planning.render.fleet import TenantPlan as FleetLine
     from crmconf.tenants import Outcome, Project, Tenant
@@ -90,12 +92,18 @@ class SafetyFlags:
     allow_mass_change: bool
     max_deletes: int | None
     max_change_fraction: float | None
+    allow_forecast_change: bool = False
+    max_forecast_change_percent: float | None = None
+    max_forecast_change_amount: float | None = None
 
     def options(self) -> dict[str, Any]:
         return {
             "allow_mass_change": self.allow_mass_change,
             "max_deletes": self.max_deletes,
             "max_change_fraction": self.max_change_fraction,
+            "allow_forecast_change": self.allow_forecast_change,
+            "max_forecast_change_percent": self.max_forecast_change_percent,
+            "max_forecast_change_amount": self.max_forecast_change_amount,
         }
 
 
@@ -103,6 +111,8 @@ class SafetyFlags:
 class TenantPlan:
     plan: Plan
     warnings: tuple[Problem, ...]
+    impact: Impact | None = None
+    """How the plan moves the weighted pipeline, where the target reports it."""
 
 
 def plan_all(
@@ -133,6 +143,18 @@ def plan_all(
             click.echo(_plan_report(outcome), nl=False)
         click.echo("")
         click.echo(_summary(outcomes, {}))
+    elif output_format == "html":
+        from crmconf.cli.common import write_atomically
+        from crmconf.planning.render.fleet_html import FleetPage, render_fleet_html
+
+        pages = [FleetPage(_fleet_line(outcome), _forecast_change(outcome)) for outcome in outcomes]
+        page = render_fleet_html(pages)
+        if out is None:
+            click.echo(page, nl=False)
+        else:
+            write_atomically(out, page)
+            click.echo(f"Wrote the fleet's page to {out}.", err=True)
+            out = None  # the page, not a folder of saved plans
     else:
         from crmconf.planning.render.fleet import render_fleet_json, render_fleet_markdown
 
@@ -162,6 +184,7 @@ def apply_all(
     actor: str | None,
     lock_timeout: float,
     saved_plans: Path | None = None,
+    waves: bool = False,
 ) -> int:
     """Plan every tenant (or load its plan saved in the folder `saved_plans`), show every plan,
     ask once, apply those with changes; exit 1 if any tenant failed."""
@@ -169,8 +192,14 @@ def apply_all(
     from crmconf.tenants import open_tenant_target, run_all
 
     project = _project(project_file)
+    if waves and project.waves is None:
+        fail(
+            f"--waves: {project.file} names no waves; add e.g. "
+            "'waves: [[pilot-a, pilot-b], rest]' (rest: every tenant not named)"
+        )
+    selectors = (only, exclude)
     planned = _plan_tenants(
-        project, parallel, (only, exclude), strict, safety, require_complete, saved_plans
+        project, parallel, selectors, strict, safety, require_complete, saved_plans
     )
     for outcome in planned:
         _section(outcome.tenant)
@@ -194,27 +223,102 @@ def apply_all(
         with as_writer(target, actor, lock_timeout) as crm:
             apply_plan(plans[tenant.name], crm)
 
-    chosen = [tenant for tenant in project.tenants if tenant.name in plans]
-    from crmconf.cli.progress import TenantProgress
+    def apply_these(tenants: Sequence[Tenant]) -> list[Outcome[None]]:
+        from crmconf.cli.progress import TenantProgress
 
-    click.echo(
-        f"Applying {_tenants(len(chosen))}, {min(parallel, len(chosen))} at a time.", err=True
-    )
-    with TenantProgress(chosen, "applying") as progress:
-        applied = run_all(
-            chosen,
-            apply_one,
-            parallel=parallel,
-            started=progress.started,
-            finished=lambda outcome: progress.finished(outcome.tenant, _applied_status(outcome)),
+        chosen = [tenant for tenant in tenants if tenant.name in plans]
+        if not chosen:
+            return []
+        click.echo(
+            f"Applying {_tenants(len(chosen))}, {min(parallel, len(chosen))} at a time.",
+            err=True,
         )
-    for done in applied:
-        _section(done.tenant)
-        click.echo(_apply_report(done, plans[done.tenant.name]), nl=False)
+        with TenantProgress(chosen, "applying") as progress:
+            applied = run_all(
+                chosen,
+                apply_one,
+                parallel=parallel,
+                started=progress.started,
+                finished=lambda done: progress.finished(done.tenant, _applied_status(done)),
+            )
+        for done in applied:
+            _section(done.tenant)
+            click.echo(_apply_report(done, plans[done.tenant.name]), nl=False)
+        return applied
+
+    if not waves:
+        applied = apply_these(project.tenants)
+        click.echo("")
+        click.echo(_summary(planned, {done.tenant.name: done for done in applied}))
+        failed += sum(done.error is not None for done in applied)
+        return EXIT_FAILED if failed else 0
+    assert project.waves is not None
+    return _roll_out(project, project.waves, planned, apply_these, parallel, selectors, strict)
+
+
+def _roll_out(
+    project: Project,
+    waves: Sequence[Sequence[Tenant]],
+    planned: list[Outcome[TenantPlan]],
+    apply_these: Callable[[Sequence[Tenant]], list[Outcome[None]]],
+    parallel: int,
+    selectors: tuple[str | None, str | None],
+    strict: bool,
+) -> int:
+    """Apply wave by wave; after each, plan its tenants again: the next wave starts only
+    when every one of them applied and has no change left that crmconf could make."""
+    from crmconf.tenants import Project as Subset
+
+    applied: dict[str, Outcome[None]] = {}
+    report: list[str] = []
+    for number, wave in enumerate(waves, start=1):
+        names = ", ".join(tenant.name for tenant in wave)
+        click.echo(f"\nWave {number} of {len(waves)}: {names}", err=True)
+        for done in apply_these(wave):
+            applied[done.tenant.name] = done
+        subset = Subset(project.file, tuple(wave))
+        no_flags = SafetyFlags(True, None, None, True)  # a re-plan is only looked at
+        again = _plan_tenants(subset, parallel, selectors, strict, no_flags, False)
+        problems = [
+            f"{done.tenant.name}: {_short_error(done.error)}"
+            for done in applied.values()
+            if done.error is not None and done.tenant in wave
+        ]
+        problems += [
+            f"{outcome.tenant.name}: planned again, {_left(outcome)}"
+            for outcome in again
+            if outcome.result is None or outcome.result.plan.automatic
+        ]
+        if problems:
+            report.append(f"Wave {number} ({names}): stopped —")
+            report.extend(f"  {problem}" for problem in problems)
+            later = [tenant.name for rest in waves[number:] for tenant in rest]
+            if later:
+                report.append(f"Not started: {', '.join(later)}.")
+            report.append(
+                "Fix the cause, then run 'crmconf apply --all --waves' again: it "
+                "plans every tenant anew, so the waves already done have nothing "
+                "left to apply and the roll-out resumes where it stopped."
+            )
+            break
+        report.append(f"Wave {number} ({names}): applied, and planned again with no changes.")
     click.echo("")
-    click.echo(_summary(planned, {done.tenant.name: done for done in applied}))
-    failed += sum(done.error is not None for done in applied)
-    return EXIT_FAILED if failed else 0
+    click.echo(_summary(planned, applied))
+    click.echo("")
+    click.echo("\n".join(report))
+    stopped = any(line.endswith("stopped —") for line in report)
+    failed = any(outcome.error is not None for outcome in planned)
+    return EXIT_FAILED if stopped or failed else 0
+
+
+def _left(outcome: Outcome[TenantPlan]) -> str:
+    if outcome.result is None:
+        return _short_error(outcome.error)
+    from crmconf.planning.changes import Plan
+    from crmconf.planning.document import summary_line
+
+    left = summary_line(Plan(outcome.result.plan.automatic)).removeprefix("Plan: ")
+    return f"still {left.rstrip('.')}"
 
 
 def _project(project_file: Path | None) -> Project:
@@ -233,7 +337,7 @@ def _plan_tenants(
     require_complete: bool,
     plans: Path | None = None,
 ) -> list[Outcome[TenantPlan]]:
-    from crmconf.api import plan
+    from crmconf.api import impact, plan
     from crmconf.cli.progress import TenantProgress
     from crmconf.config.selection import Selection
     from crmconf.errors import ConfigError
@@ -254,6 +358,7 @@ def _plan_tenants(
                 crm,
                 allow_mass_change=safety.allow_mass_change,
                 require_complete=require_complete,
+                allow_forecast_change=safety.allow_forecast_change,
             )
         result.raise_if_unapplyable()
         return TenantPlan(result, ())
@@ -271,8 +376,9 @@ def _plan_tenants(
                 require_complete=require_complete,
                 **safety.options(),
             )
+            change = impact(result, crm)
         result.raise_if_unapplyable()
-        return TenantPlan(result, config.warnings)
+        return TenantPlan(result, config.warnings, change)
 
     click.echo(
         f"Planning {_tenants(len(project.tenants))} of {project.file}, "
@@ -315,6 +421,12 @@ def _save_plans(outcomes: Sequence[Outcome[TenantPlan]], folder: Path) -> None:
         f"'crmconf apply --all --plans {folder}'.",
         err=True,
     )
+
+
+def _forecast_change(outcome: Outcome[TenantPlan]) -> Decimal | None:
+    if outcome.result is None or outcome.result.impact is None:
+        return None
+    return outcome.result.impact.total.delta
 
 
 def _fleet_line(outcome: Outcome[TenantPlan]) -> FleetLine:

@@ -38,10 +38,10 @@ def selectable_names() -> dict[str, frozenset[str]]:
     return {name: frozenset(kinds) for name, kinds in names.items()}
 
 
-def select_kinds(text: str) -> frozenset[str]:
-    """The kind names a comma-separated `--only` value stands for (patterns ignored)."""
+def select_kinds(text: str, option: str = "--only") -> frozenset[str]:
+    """The kind names a comma-separated option value stands for (patterns ignored)."""
     return frozenset(
-        name for selector in parse_selectors([text], "--only") for name in selector.kinds
+        name for selector in parse_selectors([text], option) for name in selector.kinds
     )
 
 

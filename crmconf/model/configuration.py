@@ -21,6 +21,11 @@ class Limits:
     min_items: int = 10
     max_deletes: int = 3
     """Deletes of one kind, whatever its size."""
+    max_forecast_change_percent: float | None = None
+    """How far (in % of its value before) one plan may move the weighted forecast, in total
+    and of any sales group; None: no limit."""
+    max_forecast_change_amount: float | None = None
+    """How far (an amount) one plan may move it, in total and of any sales group."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,9 @@ class Source:
     """The environment overlay (`envs/NAME/`), if any."""
     vars_file: str | None = None
     """The file `${NAME}` values came from besides the process environment, resolved."""
+    users: tuple[tuple[str, str], ...] | None = None
+    """The user aliases resolved in it (alias, user), and whose map they are (`users_of`)."""
+    users_of: str = ""
 
 
 @dataclass(frozen=True)

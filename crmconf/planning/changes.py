@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from crmconf.errors import (
+    ForecastChangeError,
     PlanError,
     Problem,
     RefusedPlanError,
@@ -54,6 +55,8 @@ class Policy:
     """The mass-change limits: the configuration's `safety:` with --max-* flags over it."""
     allow_mass_change: bool = False
     """A person reviewed a plan beyond the limits and accepts it (--allow-mass-change)."""
+    allow_forecast_change: bool = False
+    """A person reviewed how far the plan moves the forecast and accepts it."""
     require_complete: bool = False
     """Refuse a plan that leaves changes or checks to be made by hand (--require-complete)."""
     refuse_orphans: bool = True
@@ -68,6 +71,8 @@ class RefusalReason(StrEnum):
     """Steps or checks by hand remain, and `require_complete` was asked for."""
     REPORT_ONLY = "report_only"
     """Computed with orphan refusal off, to be shown: never applied."""
+    FORECAST = "forecast"
+    """Moves the weighted forecast beyond its limits; `allow_forecast_change` overrides it."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,20 @@ class Refusal:
     def error(self) -> PlanError:
         if self.reason is RefusalReason.UNSAFE:
             return UnsafePlanError(self.message)
+        if self.reason is RefusalReason.FORECAST:
+            return ForecastChangeError(self.message)
         return RefusedPlanError(self.message)
+
+
+@dataclass(frozen=True)
+class Attested:
+    """A check a person confirmed by hand and that still holds: attested, not observed."""
+
+    kind: str
+    field: str | None
+    by: str
+    at: str
+    expires: str
 
 
 @dataclass(frozen=True)
@@ -147,6 +165,9 @@ class Plan:
     refusals: tuple[Refusal, ...] = ()
     """Why this plan may not be applied, as found when it was made (crmconf.planning.safety
     finds them again before any apply: this field is for showing them)."""
+    attested: tuple[Attested, ...] = ()
+    """Checks left out because a person confirmed them (crmconf confirm) and the
+    confirmation holds: what someone attests, never what crmconf observed."""
     only: tuple[str, ...] | None = None
     """The selectors of --only (KIND or KIND:PATTERN) it was limited to, if any."""
     exclude: tuple[str, ...] | None = None

@@ -50,6 +50,16 @@ def plan_document(plan: Plan, impact: Mapping[str, Any] | None = None) -> dict[s
             kind: [item.name for item in items] for kind, items in plan.unmanaged.items()
         },
         "left_out": {kind: list(names) for kind, names in plan.left_out.items()},
+        "attested": [
+            {
+                "kind": entry.kind,
+                "field": entry.field,
+                "by": entry.by,
+                "at": entry.at,
+                "expires": entry.expires,
+            }
+            for entry in plan.attested
+        ],
     }
     if impact is not None:
         document["impact"] = dict(impact)

@@ -66,6 +66,13 @@ def plan_json_schema() -> dict[str, Any]:
                 "type": "array",
                 "items": {"type": "string"},
             },
+            "attested": {
+                "description": "Checks a person confirmed by hand (crmconf confirm) whose "
+                "confirmation holds: attested, not observed; kept apart from the warnings, "
+                "which hold the checks still to do.",
+                "type": "array",
+                "items": {"type": "object"},
+            },
             "left_out": {
                 "description": "Per kind, the items `--only` / `--exclude` left out: not "
                 "compared, left as they are in the configuration and the target.",

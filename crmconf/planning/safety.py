@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from typing import Any
 
 from crmconf.errors import StalePlanError
 from crmconf.kinds import KINDS_BY_NAME
@@ -37,13 +38,25 @@ def policy(
     max_change_fraction: float | None = None,
     require_complete: bool = False,
     refuse_orphans: bool = True,
+    allow_forecast_change: bool = False,
+    max_forecast_change_percent: float | None = None,
+    max_forecast_change_amount: float | None = None,
 ) -> Policy:
     """The policy of one run: the configuration's limits with the run's flags over them."""
-    if max_deletes is not None:
-        limits = replace(limits, max_deletes=max_deletes)
-    if max_change_fraction is not None:
-        limits = replace(limits, max_change_fraction=max_change_fraction)
-    return Policy(limits, allow_mass_change, require_complete, refuse_orphans)
+    flags: dict[str, Any] = {
+        "max_deletes": max_deletes,
+        "max_change_fraction": max_change_fraction,
+        "max_forecast_change_percent": max_forecast_change_percent,
+        "max_forecast_change_amount": max_forecast_change_amount,
+    }
+    limits = replace(limits, **{name: value for name, value in flags.items() if value is not None})
+    return Policy(
+        limits,
+        allow_mass_change=allow_mass_change,
+        require_complete=require_complete,
+        refuse_orphans=refuse_orphans,
+        allow_forecast_change=allow_forecast_change,
+    )
 
 
 def refusals(plan: Plan) -> tuple[Refusal, ...]:

@@ -46,6 +46,8 @@ class _Configuration(_Strict):
     vars_file: str | None
     only: list[str] | None
     exclude: list[str] | None
+    users: list[list[str]] | None = None
+    users_of: str = ""
     files_digest: str
     content_digest: str
 
@@ -54,7 +56,10 @@ class _Policy(_Strict):
     max_change_fraction: float
     min_items: int
     max_deletes: int
+    max_forecast_change_percent: float | None
+    max_forecast_change_amount: float | None
     allow_mass_change: bool
+    allow_forecast_change: bool
     require_complete: bool
 
 
@@ -93,7 +98,14 @@ class Commitment:
             raise StalePlanError(
                 f"stale plan: {self.source.vars_file} is gone since the plan was made; plan again"
             )
-        config = load(self.source.path, env=self.source.env, vars_file=self.source.vars_file)
+        users = dict(self.source.users) if self.source.users is not None else None
+        config = load(
+            self.source.path,
+            env=self.source.env,
+            vars_file=self.source.vars_file,
+            users=users,
+            users_of=self.source.users_of,
+        )
         if config.digest != self.files_digest or config.content_digest != self.content_digest:
             raise StalePlanError(
                 "stale plan: the configuration changed since the plan was made "
@@ -134,12 +146,17 @@ def dump(plan: Plan) -> str:
             "vars_file": plan.source.vars_file,
             "only": list(plan.only) if plan.only is not None else None,
             "exclude": list(plan.exclude) if plan.exclude is not None else None,
+            "users": [list(pair) for pair in plan.source.users]
+            if plan.source.users is not None
+            else None,
+            "users_of": plan.source.users_of,
             "files_digest": plan.config_digest,
             "content_digest": plan.content_digest,
         },
         "policy": {
             **asdict(limits),
             "allow_mass_change": plan.policy.allow_mass_change,
+            "allow_forecast_change": plan.policy.allow_forecast_change,
             "require_complete": plan.policy.require_complete,
         },
     }
@@ -180,15 +197,30 @@ def read(path: Path) -> Commitment:
     return Commitment(
         target=record.target,
         target_fingerprint=record.target_fingerprint,
-        source=Source(source.path, source.env, source.vars_file),
+        source=Source(
+            source.path,
+            source.env,
+            source.vars_file,
+            tuple((pair[0], pair[1]) for pair in source.users)
+            if source.users is not None
+            else None,
+            source.users_of,
+        ),
         only=tuple(source.only) if source.only is not None else None,
         exclude=tuple(source.exclude) if source.exclude is not None else None,
         files_digest=source.files_digest,
         content_digest=source.content_digest,
         policy=Policy(
-            Limits(policy.max_change_fraction, policy.min_items, policy.max_deletes),
+            Limits(
+                policy.max_change_fraction,
+                policy.min_items,
+                policy.max_deletes,
+                policy.max_forecast_change_percent,
+                policy.max_forecast_change_amount,
+            ),
             allow_mass_change=policy.allow_mass_change,
             require_complete=policy.require_complete,
+            allow_forecast_change=policy.allow_forecast_change,
         ),
         changes=changes,
     )

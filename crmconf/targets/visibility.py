@@ -10,6 +10,8 @@ empty once everything the target *can* see matches, and the checks stay visible.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,13 +32,33 @@ class Unreadable:
     fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Check:
+    """One thing a person checks by hand: a kind the target cannot read, or one field of it."""
+
+    kind: str
+    field: str | None
+    digest: str
+    """SHA-256 of exactly what is to be checked, so a confirmation of it (crmconf confirm)
+    holds only while the configuration says the same."""
+    problem: Problem
+
+
 def without_unreadable(
     config: Configuration, unreadable: Unreadable, target: str
 ) -> tuple[Configuration, tuple[Problem, ...]]:
     """The configuration limited to what `target` can read, and the checks left to a person."""
+    visible, checks = with_checks(config, unreadable, target)
+    return visible, tuple(check.problem for check in checks)
+
+
+def with_checks(
+    config: Configuration, unreadable: Unreadable, target: str
+) -> tuple[Configuration, tuple[Check, ...]]:
+    """As `without_unreadable`, each check with what it is about and its digest."""
     if not unreadable.kinds and not unreadable.fields:
         return config, ()
-    checks: list[Problem] = []
+    checks: list[Check] = []
     sections: dict[str, tuple[Record, ...]] = {}
     for kind in ALL_KINDS:  # checks in the kinds' order, as plans list changes
         name = kind.name
@@ -45,9 +67,14 @@ def without_unreadable(
         records = config.sections[name]
         hidden = unreadable.fields.get(name, frozenset())
         if name in unreadable.kinds:
-            checks.append(_kind_check(kind, records, config.removals.get(name, ()), target))
+            removals = config.removals.get(name, ())
+            problem = _kind_check(kind, records, removals, target)
+            checks.append(Check(name, None, _digest(records, removals, None), problem))
         elif hidden:
-            checks.extend(_field_check(kind, records, hidden, target))
+            checks.extend(
+                Check(name, field_name, _digest(records, (), field_name), problem)
+                for field_name, problem in _field_check(kind, records, hidden, target)
+            )
             sections[name] = tuple(_without(record, hidden) for record in records)
         else:
             sections[name] = records
@@ -85,9 +112,23 @@ def _kind_check(
     return Problem("\n    ".join(lines), records[0].location if records else None)
 
 
+def _digest(records: tuple[Record, ...], removals: tuple[Record, ...], field: str | None) -> str:
+    """What a check is about, as a digest: the items (in order), their fields (or the one
+    field), and the deletes."""
+    document = {
+        "items": [
+            [record.name, dict(record.fields) if field is None else record.fields.get(field)]
+            for record in records
+        ],
+        "removed": [[removal.name, dict(removal.fields)] for removal in removals],
+    }
+    text = json.dumps(document, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _field_check(
     kind: Kind, records: tuple[Record, ...], hidden: frozenset[str], target: str
-) -> list[Problem]:
+) -> list[tuple[str, Problem]]:
     checks = []
     for field_name in sorted(hidden):
         label = kind.labels.get(field_name, field_name)
@@ -103,7 +144,7 @@ def _field_check(
             ),
             f"and empty on every other {kind.singular}.",
         ]
-        checks.append(Problem("\n    ".join(lines), given[0].location))
+        checks.append((field_name, Problem("\n    ".join(lines), given[0].location)))
     return checks
 
 

@@ -21,13 +21,21 @@ refused, and so is any password-like key outside `credentials:`.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from crmconf.config.files import MAX_FILE_BYTES
 from crmconf.config.yaml_source import SourceDocument, parse, read_text
@@ -59,6 +67,11 @@ VariableName = Annotated[
     str, StringConstraints(strict=True, pattern=_ENVIRONMENT_VARIABLE, max_length=200)
 ]
 Text = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=4000)]
+UserId = Annotated[
+    str,
+    BeforeValidator(lambda value: str(value) if type(value) is int else value),
+    StringConstraints(strict=True, min_length=1, max_length=254),
+]
 
 
 class TenantEntry(BaseModel):
@@ -77,6 +90,9 @@ class TenantEntry(BaseModel):
     """A file of values for ${NAME} in the configuration, relative to the project file."""
     credentials: dict[str, VariableName] = Field(default_factory=dict)
     """Setting (username, password, …) → the NAME of the environment variable holding it."""
+    users: dict[Name, UserId] | Text | None = None
+    """User aliases the configuration's members are written as → this tenant's users (a
+    contact id on 24SevenOffice, a login on the sandbox); or a YAML file of them."""
 
 
 class ProjectDocument(BaseModel):
@@ -85,7 +101,13 @@ class ProjectDocument(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     crmconf: whole_number(FORMAT_VERSION, FORMAT_VERSION)  # type: ignore[valid-type]
+    standard: Text | None = None
+    """The firm's standard configuration, relative to the project file: what `crmconf
+    compare` compares every tenant with."""
     tenants: tuple[TenantEntry, ...]
+    waves: tuple[tuple[Name, ...] | Literal["rest"], ...] | None = None
+    """The order `apply --all --waves` rolls out in: lists of tenant names, and at most one
+    `rest` standing for every tenant no other wave names."""
 
 
 @dataclass(frozen=True)
@@ -100,12 +122,18 @@ class Tenant:
     credentials: Mapping[str, str] = field(default_factory=dict)
     """Setting (username, password, …) → the NAME of the environment variable holding it."""
     location: Location | None = field(default=None, compare=False)
+    users: Mapping[str, str] | None = None
+    """User alias → user, when the tenant maps them (crmconf.config.aliases)."""
 
 
 @dataclass(frozen=True)
 class Project:
     file: Path
     tenants: tuple[Tenant, ...]
+    standard: Path | None = None
+    """The firm's standard configuration (`standard:`), if the project names one."""
+    waves: tuple[tuple[Tenant, ...], ...] | None = None
+    """The roll-out's waves (`waves:`), `rest` expanded; None when the file names none."""
 
 
 def load_project(path: Path) -> Project:
@@ -162,11 +190,113 @@ def load_project(path: Path) -> Project:
                 folder / entry.vars if entry.vars is not None else None,
                 dict(entry.credentials),
                 where,
+                _users(entry, folder, source, index, problems),
             )
         )
     if problems:
         raise ConfigError(problems)
-    return Project(path, tuple(tenants))
+    waves = _waves(source, document, tenants)
+    standard = folder / document.standard if document.standard is not None else None
+    return Project(path, tuple(tenants), standard, waves)
+
+
+def _waves(
+    source: SourceDocument, document: ProjectDocument, tenants: list[Tenant]
+) -> tuple[tuple[Tenant, ...], ...] | None:
+    """The waves with `rest` expanded; ConfigError for an unknown or repeated tenant, a
+    second `rest`, or tenants no wave names."""
+    if document.waves is None:
+        return None
+    by_key = {identity(tenant.name): tenant for tenant in tenants}
+    problems: list[Problem] = []
+    named: dict[str, Location] = {}
+    rests = [index for index, wave in enumerate(document.waves) if wave == "rest"]
+    for index in rests[1:]:
+        problems.append(
+            Problem(
+                "'rest' is given twice; it stands for every tenant no other wave names",
+                source.location(("waves", index)),
+                "keep one rest wave",
+            )
+        )
+    for index, wave in enumerate(document.waves):
+        if wave == "rest":
+            continue
+        if not wave:
+            problems.append(
+                Problem("an empty wave", source.location(("waves", index)), "name its tenants")
+            )
+        for position, name in enumerate(wave):
+            where = source.location(("waves", index, position))
+            key = identity(name)
+            if key not in by_key:
+                close = difflib.get_close_matches(name, [t.name for t in tenants], n=1)
+                guess = f"did you mean {close[0]!r}? " if close else ""
+                problems.append(
+                    Problem(
+                        f"wave {index + 1} names tenant {name!r}, which is not in tenants:",
+                        where,
+                        guess + "name tenants listed under tenants:",
+                    )
+                )
+            elif key in named:
+                problems.append(
+                    Problem(
+                        f"tenant {name!r} is in two waves; also at {named[key]}",
+                        where,
+                        "roll each tenant out in one wave",
+                    )
+                )
+            else:
+                named[key] = where
+    left = [tenant for key, tenant in by_key.items() if key not in named]
+    if left and not rests:
+        problems.append(
+            Problem(
+                "the waves miss tenants: " + ", ".join(tenant.name for tenant in left),
+                source.location(("waves",)),
+                "add them to a wave, or add a last wave 'rest' for every tenant not named",
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+    return tuple(
+        tuple(left) if wave == "rest" else tuple(by_key[identity(name)] for name in wave)
+        for wave in document.waves
+        if wave != "rest" or left
+    )
+
+
+def _users(
+    entry: TenantEntry, folder: Path, source: SourceDocument, index: int, problems: list[Problem]
+) -> dict[str, str] | None:
+    """A tenant's user aliases, from crmconf.yaml or the YAML file it names."""
+    if entry.users is None or isinstance(entry.users, dict):
+        return entry.users
+    path = folder / entry.users
+    where = source.location(("tenants", index, "users"))
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        mapping = parse(str(path), read_text(str(path), data)).value
+    except OSError as error:
+        problems.append(Problem(f"cannot read the users file {path}: {error.strerror}", where))
+        return None
+    except ConfigError as error:
+        problems.extend(error.problems)
+        return None
+    if not isinstance(mapping, dict) or not all(
+        isinstance(alias, str) and type(user) in (str, int) for alias, user in mapping.items()
+    ):
+        problems.append(
+            Problem(
+                f"{path}: a users file maps aliases to users, one 'alias: user' per line",
+                where,
+                "write e.g. 'anna: 101' (a contact id) or 'anna: anna@example.com' (a login)",
+            )
+        )
+        return None
+    return {alias: str(user) for alias, user in mapping.items()}
 
 
 def is_24so(target: str) -> bool:

@@ -42,6 +42,8 @@ def load_tenant_config(tenant: Tenant, environ: Mapping[str, str]) -> Configurat
         env=tenant.environment,
         variables=environ,
         vars_file=tenant.variables_file,
+        users=tenant.users,
+        users_of=f"tenant {tenant.name!r}",
     )
 
 

@@ -80,6 +80,17 @@ def render_text(plan: Plan, sections: Sequence[str] = ()) -> str:
         )
         lines.extend("  " + line for line in unmanaged_yaml(plan.unmanaged).splitlines())
         lines.append("")
+    if plan.attested:
+        lines.append(
+            f"Confirmed by hand ({len(plan.attested)}) — not compared: a person attests them "
+            "(crmconf confirm):"
+        )
+        lines.extend(
+            f"  {entry.kind}{'.' + entry.field if entry.field else ''}: confirmed by "
+            f"{entry.by} on {entry.at[:10]}, until {entry.expires}"
+            for entry in plan.attested
+        )
+        lines.append("")
     if plan.left_out:
         count = sum(len(names) for names in plan.left_out.values())
         lines.append(f"Left out ({count}, --only / --exclude) — not compared, left as they are:")

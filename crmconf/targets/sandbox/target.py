@@ -112,7 +112,7 @@ class SandboxTarget(Target):
         self._refuse_if_missing(kinds)
         try:
             with self.reader.connect() as connection:
-                return _read_state(connection, kinds)
+                return _read_state(connection, kinds, self.schema.revision != "0001")
         except SQLAlchemyError as error:
             raise TargetError(f"cannot read {self.url}: {_reason(error)}") from None
 
@@ -267,11 +267,12 @@ def _item_id(connection: Connection, kind: Kind, name: str) -> int:
     raise TargetError(f"no {kind.singular} named {name!r} in this CRM")
 
 
-def _read_state(connection: Connection, kinds: Iterable[Kind]) -> State:
+def _read_state(connection: Connection, kinds: Iterable[Kind], protection: bool = True) -> State:
+    """The state of some kinds; `protection` False for a sandbox from before protection was
+    stored (schema revision 0001): nothing in it is protected."""
     protected: dict[str, set[int]] = defaultdict(set)
-    for kind_name, item_id in connection.execute(
-        select(schema.protected.c.kind, schema.protected.c.item_id)
-    ):
+    query = select(schema.protected.c.kind, schema.protected.c.item_id)
+    for kind_name, item_id in connection.execute(query) if protection else ():
         protected[kind_name].add(item_id)
     items = {kind.name: _read_kind(connection, kind, protected[kind.name]) for kind in kinds}
     users = frozenset(connection.scalars(select(schema.users.c.login)))
