@@ -69,7 +69,9 @@ bench: $(STAMP) $(BENCH_PLOTTING)/.installed
 	$(BIN)/python benchmarks/run.py
 
 # Long property and fuzz runs (never part of `make test`): ≥ 500 examples per property,
-# each loader fuzz target for CRMCONF_FUZZ_SECONDS (default 30) per sandbox backend.
+# each loader fuzz target for CRMCONF_FUZZ_SECONDS (default 30) per sandbox backend, and
+# over 10,000 steps of the state machine (on SQLite and on PostgreSQL, counted by the test).
 .PHONY: fuzz
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_properties.py tests/test_fuzz_loader.py
+	HYPOTHESIS_PROFILE=fuzz bash scripts/postgres.sh run $(BIN)/python -m pytest -q \
+		tests/test_properties.py tests/test_fuzz_loader.py tests/test_state_machine.py

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from crmconf import api
-from crmconf.errors import PlanError
+from crmconf.errors import HistoryError, PlanError
 from crmconf.kinds import INDUSTRIES
 from crmconf.targets.sandbox.admin import init_sandbox
 from crmconf.targets.sandbox.target import SandboxTarget
@@ -41,16 +41,19 @@ def _config(operation: str) -> str:
     )
 
 
-def _run(target: SandboxTarget, operation: dict[str, Any], folder: Path) -> None:
-    """Carry out one logged operation as the actor its name makes."""
+def _run(target: SandboxTarget, operation: dict[str, Any], folder: Path) -> bool:
+    """Carry out one logged operation as the actor its name makes; whether it recorded an
+    entry (a move finding no customers left to move records none)."""
     target.actor = operation["name"]
     if operation["kind"] == "apply":
         config = folder / f"{operation['name']}.yaml"
         api.apply(api.plan(config, target, allow_mass_change=True), target)
     elif operation["kind"] == "move":
-        target.move_customers(INDUSTRIES, operation["from"], operation["to"])
+        _moved, entry = target.move_customers(INDUSTRIES, operation["from"], operation["to"])
+        return entry is not None
     else:  # with the later entries that depend on it, whoever made them
         target.rollback(operation["entry"], cascade=True)
+    return True
 
 
 def _work(url: str, worker: int, folder: str, start_at: float) -> list[dict[str, Any]]:
@@ -79,9 +82,9 @@ def _work(url: str, worker: int, folder: str, start_at: float) -> list[dict[str,
                     continue
                 operation["entry"] = mine[0].id
             try:
-                _run(target, operation, Path(folder))
-                operation["outcome"] = "done"
-            except PlanError as error:  # a stale plan, a rollback others depend on
+                recorded = _run(target, operation, Path(folder))
+                operation["outcome"] = "done" if recorded else "nothing to do"
+            except (PlanError, HistoryError) as error:  # a stale plan, a rollback refused
                 operation["outcome"] = f"refused: {error}"
             log.append(operation)
     return log

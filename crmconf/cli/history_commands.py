@@ -15,6 +15,7 @@ from crmconf.cli.common import (
     target_option,
     writer_options,
 )
+from crmconf.planning.render.tables import one_line
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -94,7 +95,7 @@ def _backend_history(crm: Target, output_format: str) -> None:
     for entry in entries:
         click.echo(_entry_line(entry, f"[{entry.outcome}]"))
         if entry.error:
-            click.echo(f"      error: {entry.error}")
+            click.echo(f"      error: {one_line(entry.error)}")
 
 
 def _echo_json(entries: Sequence[HistoryEntry | StateEntry], **about: str) -> None:
@@ -105,9 +106,10 @@ def _echo_json(entries: Sequence[HistoryEntry | StateEntry], **about: str) -> No
 
 
 def _entry_line(entry: HistoryEntry | StateEntry, tail: str) -> str:
-    return (
-        f"{entry.id:>4}  {entry.at}  {entry.actor:<12} {entry.command:<15} {entry.summary} {tail}"
+    actor, command, summary = (
+        one_line(text) for text in (entry.actor, entry.command, entry.summary)
     )
+    return f"{entry.id:>4}  {one_line(entry.at)}  {actor:<12} {command:<15} {summary} {tail}"
 
 
 @click.command()
@@ -115,6 +117,11 @@ def _entry_line(entry: HistoryEntry | StateEntry, tail: str) -> str:
 @target_option
 @click.option("--yes", "-y", is_flag=True, help="Roll back without asking.")
 @click.option("--cascade", is_flag=True, help="Also roll back the later entries that depend on it.")
+@click.option(
+    "--skip-changed",
+    is_flag=True,
+    help="Leave rows changed since the entry as they are (listed) instead of refusing.",
+)
 @writer_options
 @reports_errors
 def rollback(
@@ -122,10 +129,16 @@ def rollback(
     target: str | None,
     yes: bool,
     cascade: bool,
+    skip_changed: bool,
     actor: str | None,
     lock_timeout: float,
 ) -> None:
-    """Undo a recorded apply or move exactly: settings and every record it touched."""
+    """Undo a recorded apply or move exactly: settings and every record it touched.
+
+    A row changed since the entry (outside crmconf, say) is never overwritten: the
+    rollback is refused, listing those rows, or with --skip-changed they are left as
+    they are and listed.
+    """
     from crmconf.targets import open_target, target_url
     from crmconf.targets.capabilities import Feature
 
@@ -134,15 +147,21 @@ def rollback(
         found = [item for item in crm.history() if item.id == entry]
         if not found:
             fail(f"no history entry {entry}; see 'crmconf history'")
+        shown = found[0]
         click.echo(
-            f"Entry {entry}: {found[0].command} at {found[0].at} by {found[0].actor}: "
-            f"{found[0].summary} [{found[0].rows} rows]"
+            f"Entry {entry}: {one_line(shown.command)} at {one_line(shown.at)} by "
+            f"{one_line(shown.actor)}: {one_line(shown.summary)} [{shown.rows} rows]"
         )
         click.echo(f"Rolling it back will change:\n\n{_undoing(found[0])}", nl=False)
         confirm_or_refuse(f"Roll it back on {crm.url}?", yes)
-        done = crm.rollback(entry, cascade=cascade)
-    for undone, recorded in done:
-        click.echo(f"Rolled back entry {undone} (recorded as entry {recorded}).")
+        done = crm.rollback(entry, cascade=cascade, skip_changed=skip_changed)
+    for undone in done:
+        click.echo(f"Rolled back entry {undone.entry} (recorded as entry {undone.recorded_as}).")
+        if undone.left:
+            changed = f"{len(undone.left)} rows changed since entry {undone.entry}"
+            click.echo(f"  {changed}, each left as it is now:")
+            for conflict in undone.left:
+                click.echo(f"    - {one_line(str(conflict))}")
 
 
 def _undoing(entry: HistoryEntry) -> str:
@@ -203,6 +222,7 @@ def move_customers(
     One transaction, recorded in the history, reversible with 'crmconf rollback'.
     """
     from crmconf.kinds import INDUSTRIES, STATUS_TYPES
+    from crmconf.model.names import identity
     from crmconf.targets import open_target, target_url
 
     if industry is not None and status_type is not None:
@@ -219,9 +239,18 @@ def move_customers(
         crm.capabilities().require(Feature.MOVE_CUSTOMERS, crm.url)
         count = crm.count_customers(kind, source)
         crm.count_customers(kind, destination)  # refuses an unknown destination early
+        if identity(source) == identity(destination):
+            click.echo(
+                f"Nothing to move: {source!r} and {destination!r} are the same "
+                f"{kind.singular}. Nothing was recorded."
+            )
+            return
         click.echo(f"{count} customers of {kind.singular} {source!r} will move to {destination!r}.")
         if count == 0:
             return
         confirm_or_refuse(f"Move them on {crm.url}?", yes)
         moved, entry = crm.move_customers(kind, source, destination)
+    if entry is None:
+        click.echo("Nothing to move: no customers there any more. Nothing was recorded.")
+        return
     click.echo(f"Moved {moved} customers (history entry {entry}; undo: crmconf rollback {entry}).")

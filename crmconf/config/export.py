@@ -14,7 +14,7 @@ from crmconf.config.yaml_source import needs_quotes
 from crmconf.kinds import ALL_KINDS
 from crmconf.model.kind import Kind
 from crmconf.model.names import identity
-from crmconf.model.state import ExistingItem, State
+from crmconf.model.state import ExistingItem, State, refuse_duplicates
 
 
 class _Dumper(yaml.SafeDumper):
@@ -102,6 +102,7 @@ def export_document(state: State) -> dict[str, Any]:
         if kind.name not in state.items:
             continue
         items = state.of(kind)
+        refuse_duplicates(kind, items)
         value: Any
         if kind.is_switch:
             value = bool(items[0].fields["enabled"]) if items else False

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from crmconf.errors import TargetError
 from crmconf.model.kind import Kind
 from crmconf.model.names import identity
 
@@ -95,3 +96,24 @@ def fingerprint(state: State) -> str:
     if state.users is not None:  # a member removed since the plan makes it stale too
         document["\0users"] = sorted(state.users)
     return hashlib.sha256(_FINGERPRINT_ENCODER.encode(document).encode()).hexdigest()
+
+
+class DuplicateItemsError(TargetError):
+    """The target holds items that are one item to crmconf: equal up to case and spacing."""
+
+
+def refuse_duplicates(kind: Kind, items: tuple[ExistingItem, ...]) -> None:
+    """Raise naming every set of `items` sharing one identity (a target such as a
+    24SevenOffice account can hold them; crmconf could not tell which one is meant)."""
+    named: dict[str, list[str]] = {}
+    for item in items:
+        named.setdefault(item.key, []).append(item.name)
+    shared = [names for names in named.values() if len(names) > 1]
+    if not shared:
+        return
+    listed = "; ".join(" and ".join(repr(name) for name in names) for names in shared)
+    raise DuplicateItemsError(
+        f"the target holds {kind.name} that are one item to crmconf (names equal up to case "
+        f"and spacing): {listed}. crmconf cannot tell which one is meant: rename one of each "
+        "in the CRM, or merge them there (move what uses one to the other, then delete it)"
+    )

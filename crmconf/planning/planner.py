@@ -18,7 +18,7 @@ from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
 from crmconf.model.configuration import Configuration
 from crmconf.model.kind import Kind, Record
 from crmconf.model.names import identity
-from crmconf.model.state import ExistingItem, State, fingerprint
+from crmconf.model.state import ExistingItem, State, fingerprint, refuse_duplicates
 from crmconf.planning.changes import Action, Capability, Change, ChangesByKind, Plan, Policy
 from crmconf.planning.runbook import manual_step
 
@@ -143,6 +143,8 @@ def _match(
     # Each identity is computed once: it is most of the cost of matching.
     existing_keys = [item.key for item in existing]
     by_key = dict(zip(existing_keys, existing, strict=True))
+    if len(by_key) < len(existing):
+        refuse_duplicates(kind, existing)
     keys = [record.key for record in records]
     wanted = set(keys)
     claimed: set[str] = set()

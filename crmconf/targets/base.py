@@ -22,7 +22,7 @@ from crmconf.targets.capabilities import Capabilities, Feature
 if TYPE_CHECKING:
     from crmconf.pipeline.forecast import Pipeline
     from crmconf.targets.customers import DeletedCustomer, Restored
-    from crmconf.targets.sandbox.history import HistoryEntry
+    from crmconf.targets.sandbox.history import HistoryEntry, RolledBack
 
 __all__ = ["Capabilities", "Feature", "Target"]
 
@@ -71,8 +71,10 @@ class Target(ABC):
         self.capabilities().require(Feature.HISTORY, self.url)
         raise NotImplementedError
 
-    def rollback(self, entry_id: int, cascade: bool = False) -> list[tuple[int, int]]:
-        """Undo a recorded entry exactly; (undone, recorded) pairs (HISTORY)."""
+    def rollback(
+        self, entry_id: int, cascade: bool = False, skip_changed: bool = False
+    ) -> list[RolledBack]:
+        """Undo a recorded entry exactly, or refuse; what was undone (HISTORY)."""
         self.capabilities().require(Feature.HISTORY, self.url)
         raise NotImplementedError
 
@@ -81,9 +83,9 @@ class Target(ABC):
         self.capabilities().require(Feature.MOVE_CUSTOMERS, self.url)
         raise NotImplementedError
 
-    def move_customers(self, kind: Kind, source: str, destination: str) -> tuple[int, int]:
-        """Move every customer of one item to another; (moved, history entry)
-        (MOVE_CUSTOMERS)."""
+    def move_customers(self, kind: Kind, source: str, destination: str) -> tuple[int, int | None]:
+        """Move every customer of one item to another; (moved, history entry), no entry
+        when nothing moved (MOVE_CUSTOMERS)."""
         self.capabilities().require(Feature.MOVE_CUSTOMERS, self.url)
         raise NotImplementedError
 

@@ -16,3 +16,9 @@ def aligned(rows: Sequence[Sequence[str]], numeric: Sequence[bool], indent: str 
         ]
         lines.append((indent + "  ".join(cells)).rstrip())
     return lines
+
+
+def one_line(text: str) -> str:
+    """Text on one line of output as it is: a newline, a control or a bidi character (in an
+    actor, a name) is shown as its escape, so it cannot forge or reorder a line."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)

@@ -17,6 +17,9 @@ from crmconf.targets.sandbox import history
 from crmconf.targets.sandbox import schema as s
 from crmconf.targets.sandbox.journal import Journal
 
+LARGEST_ID = 2**31 - 1
+"""The largest id a customer can have: its column is an INTEGER, 32 bits on PostgreSQL."""
+
 
 def read_deleted(
     connection: Connection, ids: Iterable[int] | None = None
@@ -34,9 +37,12 @@ def read_deleted(
     if ids is None:
         return tuple(DeletedCustomer(*row) for row in connection.execute(query))
     wanted = list(dict.fromkeys(ids))
-    chosen = query.where(customers.c.id.in_(wanted))
+    # An id no integer column can hold is no customer's; the database would not even
+    # take it as a parameter (SQLite: OverflowError, PostgreSQL: out of range).
+    possible = [number for number in wanted if 0 < number <= LARGEST_ID]
+    chosen = query.where(customers.c.id.in_(possible))
     deleted = [DeletedCustomer(*row) for row in connection.execute(chosen)]
-    existing = select(customers.c.id, customers.c.name).where(customers.c.id.in_(wanted))
+    existing = select(customers.c.id, customers.c.name).where(customers.c.id.in_(possible))
     names = {number: name for number, name in connection.execute(existing)}
     return restorable(wanted, deleted, names)
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 
-from crmconf.errors import PlanError
+from crmconf.errors import HistoryError, TargetError
 from crmconf.targets.sandbox import schema
-from crmconf.targets.sandbox.journal import Journal, rows_touched, touched, undo
+from crmconf.targets.sandbox.journal import Journal, rows_touched
+from crmconf.targets.sandbox.undo import Conflict, DamagedLog, footprint, read_log, undo
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,8 @@ def entries(connection: Connection) -> list[HistoryEntry]:
             command=row.command,
             config_digest=row.config_digest,
             summary=row.summary,
-            changes=json.loads(row.changes),
-            rows=rows_touched(json.loads(row.undo)),
+            changes=_changes(row),
+            rows=rows_touched(_log(row)),
             rollback_of=row.rollback_of,
             rolled_back_by=row.rolled_back_by,
         )
@@ -88,55 +89,130 @@ def entries(connection: Connection) -> list[HistoryEntry]:
     ]
 
 
-def rollback(
-    connection: Connection, entry_id: int, *, actor: str, cascade: bool
-) -> list[tuple[int, int]]:
-    """Undo an entry exactly (and, with cascade, the later ones touching the same rows first).
+class DamagedHistoryError(TargetError):
+    """A history entry holds what crmconf cannot have written: it cannot be read or undone."""
 
-    Returns (undone entry, new rollback entry) pairs, in the order they were undone.
+    def __init__(self, entry_id: int, column: str, reason: str) -> None:
+        super().__init__(
+            f"history entry {entry_id} is damaged: its {column} column holds {reason}. "
+            "crmconf cannot list or roll back a damaged entry; restore the sandbox from a "
+            f"backup, or delete that row (DELETE FROM {schema.history.name} WHERE id = "
+            f"{entry_id}) to go on without it"
+        )
+
+
+def _log(row: Row[Any]) -> list[dict[str, Any]]:
+    try:
+        return read_log(row.undo)
+    except DamagedLog as error:
+        raise DamagedHistoryError(row.id, "undo", str(error)) from None
+
+
+def _changes(row: Row[Any]) -> list[dict[str, Any]]:
+    try:
+        changes = json.loads(row.changes)
+    except ValueError as error:
+        raise DamagedHistoryError(row.id, "changes", f"no JSON ({error})") from None
+    if not isinstance(changes, list) or not all(isinstance(c, dict) for c in changes):
+        raise DamagedHistoryError(row.id, "changes", "no list of changes")
+    return changes
+
+
+class RollbackRefused(HistoryError):
+    """A rollback that would overwrite what changed since, or break identity; nothing done."""
+
+
+@dataclass(frozen=True)
+class RolledBack:
+    """One entry undone by a rollback."""
+
+    entry: int
+    recorded_as: int
+    left: tuple[Conflict, ...]
+    """Rows changed since the entry, left as they are (with skip_changed)."""
+
+
+def rollback(
+    connection: Connection,
+    entry_id: int,
+    *,
+    actor: str,
+    cascade: bool,
+    skip_changed: bool = False,
+) -> list[RolledBack]:
+    """Undo an entry exactly (and, with cascade, the later ones depending on it first).
+
+    A row changed since its entry is not overwritten: the rollback is refused, naming
+    every such row, or with skip_changed that row is left as it is and reported.
+    Returns what was undone, in the order it was undone.
     """
     table = schema.history
     rows = {row.id: row for row in connection.execute(select(table).order_by(table.c.id))}
     target = rows.get(entry_id)
     if target is None:
-        raise PlanError(f"no history entry {entry_id}; see 'crmconf history'")
+        raise HistoryError(f"no history entry {entry_id}; see 'crmconf history'")
     if target.rolled_back_by is not None:
-        raise PlanError(
+        raise HistoryError(
             f"entry {entry_id} was already rolled back by entry {target.rolled_back_by}"
         )
     if target.command == "rollback":
-        raise PlanError(
+        raise HistoryError(
             f"entry {entry_id} is itself a rollback; roll back entry {target.rollback_of} "
             "again by applying its configuration instead"
         )
-    mine = touched(json.loads(target.undo))
-    dependants = [
-        row
-        for row in rows.values()
-        if row.id > entry_id
-        and row.rolled_back_by is None
-        and row.command != "rollback"
-        and touched(json.loads(row.undo)) & mine
-    ]
-    if dependants and not cascade:
-        listed = ", ".join(f"{row.id} ({row.command} at {row.at})" for row in dependants)
-        raise PlanError(
-            f"entry {entry_id} cannot be rolled back alone: later entries changed the same "
-            f"rows: {listed}. Roll those back first, or pass --cascade to undo them all, "
-            "newest first"
+    logs = {target.id: _log(target)}
+    undone = {target.id: footprint(logs[target.id])}
+    reasons: dict[str, list[str]] = {}
+    for row in rows.values():
+        if row.id <= entry_id or row.rolled_back_by is not None or row.command == "rollback":
+            continue
+        logs[row.id] = _log(row)
+        later = footprint(logs[row.id])
+        reason = later.blocks(undone[target.id])
+        if reason is None and any(later.blocks(other) for other in undone.values()):
+            reason = "depend on those"
+        if reason is not None:
+            undone[row.id] = later
+            reasons.setdefault(reason, []).append(f"{row.id} ({row.command} at {row.at})")
+    if reasons and not cascade:
+        listed = "; ".join(f"later entries {why}: {', '.join(ids)}" for why, ids in reasons.items())
+        raise HistoryError(
+            f"entry {entry_id} cannot be rolled back alone: {listed}. Roll those back first, "
+            "or pass --cascade to undo them all, newest first"
         )
     done = []
-    for row in sorted([*dependants, target], key=lambda row: -row.id):
-        journal = undo(connection, json.loads(row.undo))
+    for entry in sorted(undone, reverse=True):
+        row = rows[entry]
+        journal, conflicts = undo(connection, logs[entry])
+        _refuse_conflicts(entry, conflicts, skip_changed)
+        left = f"; {len(conflicts)} rows changed since left as they are" if conflicts else ""
         new_id = record(
             connection,
             journal,
             command="rollback",
             actor=actor,
-            summary=f"rollback of entry {row.id} ({row.command}: {row.summary})",
-            changes=[],
+            summary=f"rollback of entry {row.id} ({row.command}: {row.summary}){left}",
+            changes=[{"left_as_changed_since": [str(c) for c in conflicts]}] if conflicts else [],
             rollback_of=row.id,
         )
         connection.execute(table.update().where(table.c.id == row.id).values(rolled_back_by=new_id))
-        done.append((row.id, new_id))
+        done.append(RolledBack(row.id, new_id, tuple(conflicts)))
     return done
+
+
+def _refuse_conflicts(entry_id: int, conflicts: list[Conflict], skip_changed: bool) -> None:
+    breaking = [conflict for conflict in conflicts if not conflict.skippable]
+    if not breaking and (skip_changed or not conflicts):
+        return
+    listed = "\n".join(f"  - {conflict}" for conflict in breaking or conflicts)
+    if breaking:
+        raise RollbackRefused(
+            f"entry {entry_id} cannot be rolled back: it would break one name per item:\n"
+            f"{listed}\nNothing was changed."
+        )
+    raise RollbackRefused(
+        f"entry {entry_id} cannot be rolled back: the CRM changed since, and rolling back "
+        f"would overwrite it:\n{listed}\nNothing was changed. Put those rows back as the "
+        "entry left them, or pass --skip-changed to roll back the rest and leave them as "
+        "they are now"
+    )

@@ -7,25 +7,26 @@ history entry, in the same transaction as the changes it describes.
 
 Rows inserted together by one statement are logged as one entry listing their keys
 (`insert_many`), so the log of a large apply stays small; it still names every row.
+Undoing a log, and what a rollback checks first, is crmconf.targets.sandbox.undo.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, and_, bindparam, func, select, tuple_
+from sqlalchemy import Column, Connection, Table, bindparam, func, select, tuple_
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
+from crmconf.kinds import generation
 from crmconf.targets.postgres import DIALECT, advance_sequence
 from crmconf.targets.sandbox import schema
+from crmconf.targets.sandbox.storage import stored_kinds
 
 Key = dict[str, Any]
-
-
-def _key_clause(table: Table, key: Mapping[str, Any]) -> ColumnElement[bool]:
-    return and_(*(table.c[name] == value for name, value in key.items()))
 
 
 def _key_of(table: Table, row: Mapping[Any, Any]) -> Key:
@@ -37,22 +38,12 @@ CHUNK = 500
 limit on bound parameters SQLite is built with (999)."""
 
 
-def _chunks(keys: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(keys), CHUNK):
-        yield keys[start : start + CHUNK]
-
-
-def _keys_clause(
-    columns: Sequence[Column[Any]], keys: Sequence[Sequence[Any]]
-) -> ColumnElement[bool]:
-    """The rows whose key (values of `columns`) is one of `keys`."""
-    if len(columns) == 1:
-        return columns[0].in_([key[0] for key in keys])
-    return tuple_(*columns).in_([tuple(key) for key in keys])
-
-
 class Journal:
-    """Runs the DML of one apply and keeps what undoes it."""
+    """Runs the DML of one apply and keeps what undoes it.
+
+    Each entry holds the row's before-image (what undoes it) and its after-image (what
+    the entry left), so a rollback can tell a row changed since from one it may restore.
+    """
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -67,7 +58,8 @@ class Journal:
             column.name: values.get(column.name, inserted[index])
             for index, column in enumerate(table.primary_key.columns)
         }
-        self.entries.append({"op": "insert", "table": table.name, "key": key})
+        after = _whole_row(table, {**values, **key})
+        self.entries.append({"op": "insert", "table": table.name, "key": key, "after": after})
         if table.autoincrement_column is not None and table.autoincrement_column.name in values:
             advance_sequence(self.connection, table)  # a rollback putting a row back
         return inserted[0]
@@ -94,8 +86,17 @@ class Journal:
                 advance_sequence(self.connection, table)  # a rollback putting rows back
         columns = [column.name for column in table.primary_key.columns]
         keys = [[row[name] for name in columns] for row in rows]
+        written = [column.name for column in table.columns]
+        after = [list(_whole_row(table, row).values()) for row in rows]
         self.entries.append(
-            {"op": "insert_many", "table": table.name, "columns": columns, "keys": keys}
+            {
+                "op": "insert_many",
+                "table": table.name,
+                "columns": columns,
+                "keys": keys,
+                "after_columns": written,
+                "after": after,
+            }
         )
         return [key[0] for key in keys]
 
@@ -107,7 +108,13 @@ class Journal:
             old = {name: row[name] for name in values}
             if old != dict(values):
                 self.entries.append(
-                    {"op": "update", "table": table.name, "key": _key_of(table, row), "old": old}
+                    {
+                        "op": "update",
+                        "table": table.name,
+                        "key": _key_of(table, row),
+                        "old": old,
+                        "after": dict(values),
+                    }
                 )
         if rows:
             self.connection.execute(table.update().where(where).values(dict(values)))
@@ -139,6 +146,7 @@ class Journal:
                         "table": table.name,
                         "key": {key.name: row_key},
                         "old": {column: old},
+                        "after": {column: values[row_key]},
                     }
                 )
                 changed.append({"_key": row_key, column: values[row_key]})
@@ -147,7 +155,14 @@ class Journal:
         return len(changed)
 
     def delete(self, table: Table, where: ColumnElement[bool]) -> int:
-        """Delete the rows matching `where`, remembering them whole; returns the count."""
+        """Delete the rows matching `where`, remembering them whole; returns the count.
+
+        The rows a foreign key's ON DELETE CASCADE would remove with them (a group's
+        memberships) are deleted, and remembered, first: the database's cascade would
+        take them unseen, and a rollback could not put them back.
+        """
+        for dependant, columns, referred in cascades(table):
+            self.delete(dependant, _refers_to(columns, select(*referred).where(where)))
         rows = self.connection.execute(select(table).where(where)).mappings().all()
         for row in rows:
             self.entries.append({"op": "delete", "table": table.name, "row": dict(row)})
@@ -157,6 +172,56 @@ class Journal:
 
     def dumps(self) -> str:
         return json.dumps(self.entries, default=str, ensure_ascii=False, check_circular=False)
+
+
+def _whole_row(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A row as inserted: the values given, the columns' defaults for the others."""
+    row = {}
+    for column in table.columns:
+        if column.name in values:
+            row[column.name] = values[column.name]
+        elif isinstance(column.default, ScalarElementColumnDefault):
+            row[column.name] = column.default.arg
+        else:
+            row[column.name] = None
+    return row
+
+
+ForeignKey = tuple[Table, list[Column[Any]], list[Column[Any]]]
+"""A table holding a foreign key, its columns, and the columns they refer to."""
+
+
+def _foreign_keys() -> dict[str, list[tuple[ForeignKey, str | None]]]:
+    """Per referred table: every foreign key pointing at it, with its ON DELETE rule."""
+    stored_kinds()  # the tables of every registered kind are declared
+    return _foreign_keys_of(generation())
+
+
+@functools.cache
+def _foreign_keys_of(_generation: int) -> dict[str, list[tuple[ForeignKey, str | None]]]:
+    found: dict[str, list[tuple[ForeignKey, str | None]]] = {}
+    for table in schema.metadata.tables.values():
+        for constraint in table.foreign_key_constraints:
+            referred = constraint.referred_table
+            key = (table, list(constraint.columns), [e.column for e in constraint.elements])
+            found.setdefault(referred.name, []).append((key, constraint.ondelete))
+    return found
+
+
+def cascades(table: Table) -> list[ForeignKey]:
+    """The foreign keys whose rows a delete from `table` removes too (ON DELETE CASCADE)."""
+    return [key for key, rule in _foreign_keys().get(table.name, []) if rule == "CASCADE"]
+
+
+def referencing(table: Table) -> list[ForeignKey]:
+    """Every foreign key pointing at `table`."""
+    return [key for key, _rule in _foreign_keys().get(table.name, [])]
+
+
+def _refers_to(columns: Sequence[Column[Any]], keys: Any) -> ColumnElement[bool]:
+    if len(columns) == 1:
+        return columns[0].in_(keys)
+    return tuple_(*columns).in_(keys)
 
 
 def _new_ids(connection: Connection, table: Table, column: Column[Any], count: int) -> list[int]:
@@ -173,44 +238,6 @@ def _new_ids(connection: Connection, table: Table, column: Column[Any], count: i
         return list(connection.scalars(taken))
     highest = connection.scalar(select(func.max(column))) or 0
     return list(range(highest + 1, highest + 1 + count))
-
-
-def undo(connection: Connection, entries: Iterable[Mapping[str, Any]]) -> Journal:
-    """Undo a journal's entries in reverse order; the undo is itself journaled."""
-    journal = Journal(connection)
-    for entry in reversed(list(entries)):
-        table = schema.metadata.tables[entry["table"]]
-        if entry["op"] == "insert":
-            journal.delete(table, _key_clause(table, entry["key"]))
-        elif entry["op"] == "insert_many":
-            columns = [table.c[name] for name in entry["columns"]]
-            for keys in reversed(list(_chunks(entry["keys"]))):
-                journal.delete(table, _keys_clause(columns, keys))
-        elif entry["op"] == "update":
-            journal.update(table, _key_clause(table, entry["key"]), entry["old"])
-        else:
-            journal.insert(table, entry["row"])
-    return journal
-
-
-def _keys(entry: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    """The key of every row one entry touched."""
-    if entry["op"] == "insert_many":
-        for key in entry["keys"]:
-            yield dict(zip(entry["columns"], key, strict=True))
-    elif "key" in entry:
-        yield entry["key"]
-    else:
-        yield _key_of(schema.metadata.tables[entry["table"]], entry["row"])
-
-
-def touched(entries: Iterable[Mapping[str, Any]]) -> set[tuple[str, str]]:
-    """The rows (table, key) a journal touched, to find which later applies depend on it."""
-    return {
-        (entry["table"], json.dumps(key, sort_keys=True, default=str))
-        for entry in entries
-        for key in _keys(entry)
-    }
 
 
 def rows_touched(entries: Iterable[Mapping[str, Any]]) -> int:

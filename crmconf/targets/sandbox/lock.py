@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,11 @@ from crmconf.targets.sandbox.advisory import held_by_session
 from crmconf.targets.sandbox.history import now
 
 log = logging.getLogger(__name__)
+
+_HELD_HERE: Counter[str] = Counter()
+"""The databases whose lock this process holds right now (by how many holders: threads).
+A lock row naming this process for a database not among them was left by a release that
+failed: it is taken over."""
 
 STALE_AFTER = timedelta(hours=1)
 """A lock older than this is taken over even when its holder cannot be checked."""
@@ -40,10 +46,20 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _stale(host: str, pid: int, since: str) -> bool:
+def _stale(database: str, host: str, pid: int, since: str) -> bool:
+    if host == socket.gethostname() and pid == os.getpid():
+        return _HELD_HERE[database] == 0
     if host == socket.gethostname() and not _alive(pid):
         return True
-    started = datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    try:
+        started = datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise TargetError(
+            f"the target's lock row (table {schema.lock.name}) is damaged: its time "
+            f"since={since!r} is not one crmconf writes, so crmconf cannot tell whether its "
+            f"holder (pid {pid} on {host}) still runs. If it does not, delete the row: "
+            f"DELETE FROM {schema.lock.name} WHERE name = 'target'"
+        ) from None
     return datetime.now(UTC) - started > STALE_AFTER
 
 
@@ -54,7 +70,7 @@ def _try_acquire(engine: Engine, holder: str, command: str) -> str | None:
     with engine.begin() as connection:
         row = connection.execute(select(table).where(table.c.name == "target")).first()
         if row is not None:
-            if not _stale(row.host, row.pid, row.since):
+            if not _stale(_database(engine), row.host, row.pid, row.since):
                 return (
                     f"{row.holder} ({row.command}, pid {row.pid} on {row.host}) since {row.since}"
                 )
@@ -92,10 +108,16 @@ def held(engine: Engine, *, holder: str, command: str, timeout: float) -> Iterat
                 "--lock-timeout SECONDS"
             )
         time.sleep(POLL_SECONDS)
+    _HELD_HERE[_database(engine)] += 1
     try:
         yield
     finally:
         _release(engine)
+        _HELD_HERE[_database(engine)] -= 1
+
+
+def _database(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
 
 
 def _release(engine: Engine) -> None:

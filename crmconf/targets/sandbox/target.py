@@ -34,6 +34,7 @@ from crmconf.targets.customers import DeletedCustomer, Restored
 from crmconf.targets.postgres import with_driver
 from crmconf.targets.sandbox import DEFAULT_TARGET, history, revisions, schema
 from crmconf.targets.sandbox.customers import read_deleted, restore_deleted
+from crmconf.targets.sandbox.history import RolledBack
 from crmconf.targets.sandbox.journal import CHUNK, Journal
 from crmconf.targets.sandbox.lock import held
 from crmconf.targets.sandbox.mapping import KindTable, UsedBy, switch_rows, tables
@@ -169,32 +170,47 @@ class SandboxTarget(Target):
 
     def history(self) -> list[history.HistoryEntry]:
         """Applies, moves and rollbacks recorded in this sandbox, newest first."""
-        with self.reader.connect() as connection:
-            return history.entries(connection)
+        try:
+            with self.reader.connect() as connection:
+                return history.entries(connection)
+        except SQLAlchemyError as error:
+            raise TargetError(f"cannot read the history of {self.url}: {_reason(error)}") from None
 
-    def rollback(self, entry_id: int, cascade: bool = False) -> list[tuple[int, int]]:
-        """Undo a recorded entry exactly; see `history.rollback`."""
+    def rollback(
+        self, entry_id: int, cascade: bool = False, skip_changed: bool = False
+    ) -> list[RolledBack]:
+        """Undo a recorded entry exactly, or refuse; see `history.rollback`."""
         with self._writing("rollback") as connection:
-            return history.rollback(connection, entry_id, actor=self.actor, cascade=cascade)
+            return history.rollback(
+                connection, entry_id, actor=self.actor, cascade=cascade, skip_changed=skip_changed
+            )
 
     def count_customers(self, kind: Kind, name: str) -> int:
         """Customers whose industry or status type is `name` (deleted ones included)."""
         column = _CUSTOMER_COLUMNS[kind.name]
-        with self.engine.connect() as connection:
-            item = _item_id(connection, kind, name)
-            return int(connection.scalar(select(func.count()).where(column == item)) or 0)
+        try:
+            with self.engine.connect() as connection:
+                item = _item_id(connection, kind, name)
+                return int(connection.scalar(select(func.count()).where(column == item)) or 0)
+        except SQLAlchemyError as error:
+            raise TargetError(f"cannot read {self.url}: {_reason(error)}") from None
 
-    def move_customers(self, kind: Kind, source: str, destination: str) -> tuple[int, int]:
+    def move_customers(self, kind: Kind, source: str, destination: str) -> tuple[int, int | None]:
         """Move every customer of one industry (or status type) to another, journaled.
 
-        Returns how many moved and the history entry that can roll the move back.
+        Returns how many moved and the history entry that can roll the move back; a move
+        that moves nothing (no customers, or an item onto itself) records no entry.
         """
         column = _CUSTOMER_COLUMNS[kind.name]
         with self._writing("move-customers") as connection:
             old = _item_id(connection, kind, source)
             new = _item_id(connection, kind, destination)
+            if old == new:
+                return 0, None
             journal = Journal(connection)
             moved = journal.update(schema.customers, column == old, {column.name: new})
+            if not moved:
+                return 0, None
             entry = history.record(
                 connection,
                 journal,
