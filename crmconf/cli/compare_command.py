@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     type=click.Choice(["text", "markdown", "json"]),
     default="text",
     show_default=True,
+    help="markdown: one pull-request comment; json: the matrix as data (see README).",
 )
 @click.option(
     "--parallel",
