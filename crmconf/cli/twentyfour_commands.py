@@ -23,14 +23,43 @@ def twentyfour() -> None:
 
 @twentyfour.command()
 @target_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "aliases"]),
+    default="text",
+    show_default=True,
+    help="aliases: a starting 'users:' map for a tenant in crmconf.yaml (alias: contact id).",
+)
 @reports_errors
-def users(target: str | None) -> None:
+def users(target: str | None, output_format: str) -> None:
     """List users: the contact id group `members` are written as, and the name."""
     crm = _open(target)
     with crm:
-        for user in sorted(crm.users(), key=lambda user: user.name.casefold()):
-            if user.contact_id is not None:
-                click.echo(f"{user.contact_id}\t{user.name}")
+        listed = sorted(crm.users(), key=lambda user: user.name.casefold())
+    known = [user for user in listed if user.contact_id is not None]
+    if output_format == "aliases":
+        import yaml
+
+        taken: set[str] = set()
+        aliases = {
+            _alias(user.name, taken): user.contact_id
+            for user in known
+            if user.contact_id is not None
+        }
+        click.echo("users:")
+        for alias, contact in aliases.items():
+            line = yaml.safe_dump({alias: contact}, allow_unicode=True).strip()
+            click.echo(f"  {line}")
+        return
+    for user in known:
+        click.echo(f"{user.contact_id}\t{user.name}")
+
+
+def _alias(name: str, taken: set[str]) -> str:
+    """A short alias from a person's name: the first name in lower case, made unique."""
+    first = name.split()[0] if name.split() else "user"
+    return _tenant_name(first, taken)
 
 
 @twentyfour.command()

@@ -396,3 +396,20 @@ def test_the_fake_runs_by_hand_and_prints_its_variables() -> None:
         _, errors = process.communicate(timeout=10)
     assert process.returncode == 0, errors
     assert "Traceback" not in errors and "RuntimeWarning" not in errors
+
+
+def test_users_as_aliases_is_a_starting_map_a_tenant_can_use(cli: Cli, crm: FakeTwentyFour) -> None:
+    from crmconf.testing._fake24so_state import FakeUser
+
+    crm.data.users.append(FakeUser(104, "Kari Berg", "3f2b1c4d-0000-4000-8000-000000000104"))
+
+    result = cli("24so", "users", "--format", "aliases")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "users:",
+        "  ingrid: 103",
+        "  kari: 104",
+        "  kari-2: 101",
+        "  ola: 102",
+    ]
