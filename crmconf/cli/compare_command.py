@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from crmconf.cli.common import EXIT_CHANGES, fail, reports_errors
+from crmconf.cli.tenant_runs import parallel_option, project_option
 
 if TYPE_CHECKING:
     from crmconf.model.configuration import Configuration
@@ -18,12 +19,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.option(
-    "--project",
-    type=click.Path(path_type=Path, dir_okay=False),
-    metavar="FILE",
-    help="The project file naming the tenants (default: ./crmconf.yaml).",
-)
+@project_option
 @click.option(
     "--against",
     metavar="TENANT",
@@ -38,14 +34,7 @@ if TYPE_CHECKING:
     show_default=True,
     help="markdown: one pull-request comment; json: the matrix as data (see README).",
 )
-@click.option(
-    "--parallel",
-    type=click.IntRange(min=1),
-    default=4,
-    show_default=True,
-    metavar="N",
-    help="With --live: tenants read at the same time.",
-)
+@parallel_option("With --live: tenants read at the same time.")
 @reports_errors
 def compare(
     project: Path | None, against: str | None, live: bool, output_format: str, parallel: int

@@ -32,6 +32,26 @@ _DASH = "–"
 _ERROR_WIDTH = 70
 
 
+project_option = click.option(
+    "--project",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="The project file naming the tenants (default: ./crmconf.yaml).",
+)
+
+
+def parallel_option(text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """--parallel, with what it bounds."""
+    return click.option(
+        "--parallel",
+        type=click.IntRange(min=1),
+        default=4,
+        show_default=True,
+        metavar="N",
+        help=text,
+    )
+
+
 def tenant_options(command: Callable[..., None]) -> Callable[..., None]:
     """--all, --project and --parallel, for plan and apply."""
     options = (
@@ -41,20 +61,8 @@ def tenant_options(command: Callable[..., None]) -> Callable[..., None]:
             is_flag=True,
             help="Every tenant of the project file (then PATH is not given).",
         ),
-        click.option(
-            "--project",
-            type=click.Path(path_type=Path, dir_okay=False),
-            metavar="FILE",
-            help="The project file naming the tenants (default: ./crmconf.yaml).",
-        ),
-        click.option(
-            "--parallel",
-            type=click.IntRange(min=1),
-            default=4,
-            show_default=True,
-            metavar="N",
-            help="With --all: tenants worked on at the same time.",
-        ),
+        project_option,
+        parallel_option("With --all: tenants worked on at the same time."),
     )
     for option in reversed(options):
         command = option(command)

@@ -13,7 +13,7 @@ import yaml
 from click.testing import Result
 
 from crmconf import api
-from crmconf.config.loader import load
+from crmconf.config.reading import load
 from crmconf.errors import ConfigError, TargetError
 from crmconf.tenants import open_tenant_target
 from crmconf.tenants.project import load_project
