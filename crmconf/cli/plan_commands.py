@@ -135,8 +135,6 @@ def plan_command(
     # The text plan shows the lint warnings itself; on a terminal a copy on stderr doubled them.
     shows_warnings = output_format == "text"
     config = load_config(path, strict, env, vars_file, report_warnings=not shows_warnings)
-    from crmconf.targets.account import account_heading, api_requests, requests_summary
-
     with open_target(target_url(target)) as crm:
         result = plan(
             config,
@@ -146,8 +144,8 @@ def plan_command(
             **safety.options(),
         )
         pipeline_change = impact(result, crm)  # None where the target hides its opportunities
-        account = account_heading(crm)
-        requests_line, requests_made = requests_summary(crm), api_requests(crm)
+        account = crm.account_heading()
+        requests_line, requests_made = crm.requests_summary(), crm.api_requests()
     shown_on_stderr = is_standard_output(out)  # standard output carries the saved plan
     if output_format == "json":
         from crmconf.pipeline.render import impact_document
@@ -337,9 +335,8 @@ def apply(
 def _confirm_and_apply(result: Plan, crm: Target, change: Impact | None, yes: bool) -> None:
     """Show the plan and its impact, refuse what the library refuses, ask, apply."""
     from crmconf.api import apply as apply_plan
-    from crmconf.targets.account import account_heading, requests_summary
 
-    account = account_heading(crm)
+    account = crm.account_heading()
     if account is not None:
         click.echo(account)
     click.echo(coloured(plan_text(result, change)), nl=False)
@@ -350,6 +347,6 @@ def _confirm_and_apply(result: Plan, crm: Target, change: Impact | None, yes: bo
     try:
         apply_plan(result, crm)
     finally:
-        requests_line = requests_summary(crm)
+        requests_line = crm.requests_summary()
         if requests_line is not None:
             click.echo(requests_line, err=True)

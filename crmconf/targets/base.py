@@ -105,6 +105,21 @@ class Target(ABC):
         self.capabilities().require(Feature.RESTORE_CUSTOMERS, self.url)
         raise NotImplementedError
 
+    # What a run says about the target besides its plan: None where there is nothing to say.
+
+    def account_heading(self) -> str | None:
+        """One line naming the account (client company) a run acts for, for the top of a
+        plan, where one login reaches several (24SevenOffice)."""
+        return None
+
+    def api_requests(self) -> int | None:
+        """Requests this target sent so far, behind a rate-limited API."""
+        return None
+
+    def requests_summary(self) -> str | None:
+        """One line: this run's requests and the budget they were taken from."""
+        return None
+
     def restore_by_hand(self) -> str | None:
         """Where a person restores a deleted customer in the CRM's UI, for a target that lists
         deleted customers but cannot restore them; None where crmconf knows no way."""
