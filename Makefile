@@ -19,16 +19,17 @@ demo: $(STAMP)
 	$(BIN)/crmconf apply examples/seed.yaml --yes
 	$(BIN)/crmconf plan examples/seed.yaml --detailed-exitcode
 
-# The bundled fleet (examples/team): three demo sandboxes, how each differs from the firm's
+# The bundled fleet (examples/team): five demo sandboxes, how each differs from the firm's
 # standard, and the fleet's page, fleet.html. compare exits 2 when tenants differ, as they do.
 FLEET := cd examples/team && ../../$(BIN)/crmconf
 fleet-demo: $(STAMP)
-	for tenant in acme-prod acme-test globex; do \
+	for tenant in acme-prod acme-test globex hooli stark; do \
 		($(FLEET) sandbox init --demo --reset --target sqlite:///.crmconf/$$tenant.db) || exit 1; \
 	done
 	$(FLEET) compare || [ $$? -eq 2 ]
+	$(FLEET) compare --format html -o compare.html || [ $$? -eq 2 ]
 	$(FLEET) plan --all --format html -o fleet.html
-	@echo "Open examples/team/fleet.html in a browser."
+	@echo "Open examples/team/fleet.html and examples/team/compare.html in a browser."
 
 lint: $(STAMP)
 	$(BIN)/ruff check crmconf tests

@@ -131,3 +131,16 @@ def test_bad_input_is_an_error_naming_it(cli: Cli, fleet: Path, tmp_path: Path) 
     assert broken.exit_code == 1
     assert "c: error: invalid configuration:" in broken.stdout
     assert "variable NOPE is not set" in broken.stdout
+
+
+def test_compare_as_one_self_contained_page(cli: Cli, fleet: Path, tmp_path: Path) -> None:
+    page = tmp_path / "compare.html"
+
+    result = cli("compare", "--project", fleet, "--format", "html", "-o", page)
+
+    assert result.exit_code == 2, result.output
+    html = page.read_text(encoding="utf-8")
+    assert "http" not in html  # no external asset
+    assert '<table class="matrix" data-kind="sales.stages">' in html
+    assert '<td class="differs" title="probability: 20 → 25">probability: 20 → 25</td>' in html
+    assert html.count('<td class="missing"') >= 3

@@ -53,6 +53,9 @@ def test_make_fleet_demo_twice_in_a_row() -> None:
             timeout=300,
         )
         assert run.returncode == 0, run.stdout + run.stderr
-        assert "Compared with the standard (acme/base): acme-prod, acme-test, globex" in run.stdout
+        assert (
+            "Compared with the standard (acme/base): acme-prod, acme-test, globex, hooli, stark"
+            in run.stdout
+        )
     page = (ROOT / "examples" / "team" / "fleet.html").read_text(encoding="utf-8")
-    assert page.count('<tr data-status="changes"') == 3
+    assert page.count('<tr data-status="changes"') == 5

@@ -120,3 +120,24 @@ def test_the_fleet_page_shows_every_tenant_filters_and_charts(
     assert browser.find_elements(By.CSS_SELECTOR, "b") == []
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []
+
+
+def test_the_page_counts_the_api_requests_of_a_tenant_behind_an_api(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crmconf.testing import FakeTwentyFour
+
+    (tmp_path / "cats.yaml").write_text("crmconf: 1\ncategories: [{name: Partner, show_on: both}]\n")
+    (tmp_path / "crmconf.yaml").write_text(
+        "crmconf: 1\ntenants:\n  - {name: api, target: '24so://', config: cats.yaml}\n"
+    )
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+    with FakeTwentyFour() as fake:
+        for name, value in fake.env().items():
+            monkeypatch.setenv(name, value)
+        result = cli("plan", "--all", "--project", tmp_path / "crmconf.yaml", "--format", "html")
+        sent = len(fake.calls)
+
+    assert result.exit_code == 0, result.output
+    assert f'<td class="number requests">{sent}</td>' in result.stdout

@@ -199,7 +199,7 @@ def test_the_team_example_plans_applies_and_converges(
     )
     monkeypatch.chdir(tmp_path / "team")
     monkeypatch.delenv("SALES_LEAD", raising=False)
-    for tenant in ("acme-prod", "acme-test", "globex"):
+    for tenant in ("acme-prod", "acme-test", "globex", "hooli", "stark"):
         init_sandbox(f"sqlite:///.crmconf/{tenant}.db", demo=True)
 
     validated = cli("validate", "acme", "globex")
@@ -213,6 +213,8 @@ def test_the_team_example_plans_applies_and_converges(
         "acme-prod": ["prod", "10", "7", "3", "0", "changes"],
         "acme-test": ["test", "9", "5", "4", "0", "changes"],
         "globex": ["–", "1", "0", "0", "0", "changes"],
+        "hooli": ["–", "9", "7", "3", "0", "changes"],
+        "stark": ["–", "9", "7", "3", "0", "changes"],
     }
     assert applied.exit_code == 0, applied.output
     assert again.exit_code == 0, again.output

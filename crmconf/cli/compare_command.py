@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crmconf.cli.common import EXIT_CHANGES, fail, reports_errors
+from crmconf.cli.common import (
+    EXIT_CHANGES,
+    fail,
+    is_standard_output,
+    reports_errors,
+    write_atomically,
+)
 from crmconf.cli.tenant_runs import parallel_option, project_option
 
 if TYPE_CHECKING:
@@ -29,15 +35,27 @@ if TYPE_CHECKING:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
+    type=click.Choice(["text", "markdown", "json", "html"]),
     default="text",
     show_default=True,
-    help="markdown: one pull-request comment; json: the matrix as data (see README).",
+    help="markdown: one pull-request comment; json: the matrix as data (see README); "
+    "html: one self-contained page (-o FILE writes it).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write the comparison to FILE instead of standard output.",
 )
 @parallel_option("With --live: tenants read at the same time.")
 @reports_errors
 def compare(
-    project: Path | None, against: str | None, live: bool, output_format: str, parallel: int
+    project: Path | None,
+    against: str | None,
+    live: bool,
+    output_format: str,
+    output: Path | None,
+    parallel: int,
 ) -> None:
     """Compare every tenant with the firm's standard: exit 0 if all match, 2 if any differs.
 
@@ -84,12 +102,18 @@ def compare(
     comparison = compare_all(label, standard.sections, sides)
     from crmconf.tenants import compare_render as render
 
-    if output_format == "json":
-        click.echo(render.render_compare_json(comparison), nl=False)
-    elif output_format == "markdown":
-        click.echo(render.render_compare_markdown(comparison), nl=False)
+    renderers = {
+        "json": render.render_compare_json,
+        "markdown": render.render_compare_markdown,
+        "html": render.render_compare_html,
+        "text": render.render_compare_text,
+    }
+    text = renderers[output_format](comparison)
+    if output is None or is_standard_output(output):
+        click.echo(text, nl=False)
     else:
-        click.echo(render.render_compare_text(comparison), nl=False)
+        write_atomically(output, text)
+        click.echo(f"Wrote {output}.", err=True)
     if comparison.errors:
         sys.exit(1)
     if not comparison.matches:

@@ -121,6 +121,8 @@ class TenantPlan:
     warnings: tuple[Problem, ...]
     impact: Impact | None = None
     """How the plan moves the weighted pipeline, where the target reports it."""
+    requests: int | None = None
+    """API requests planning it cost, behind a rate-limited API."""
 
 
 def plan_all(
@@ -155,7 +157,14 @@ def plan_all(
         from crmconf.cli.common import write_atomically
         from crmconf.planning.render.fleet_html import FleetPage, render_fleet_html
 
-        pages = [FleetPage(_fleet_line(outcome), _forecast_change(outcome)) for outcome in outcomes]
+        pages = [
+            FleetPage(
+                _fleet_line(outcome),
+                _forecast_change(outcome),
+                outcome.result.requests if outcome.result is not None else None,
+            )
+            for outcome in outcomes
+        ]
         page = render_fleet_html(pages)
         if out is None:
             click.echo(page, nl=False)
@@ -385,8 +394,9 @@ def _plan_tenants(
                 **safety.options(),
             )
             change = impact(result, crm)
+            requests = crm.api_requests()
         result.raise_if_unapplyable()
-        return TenantPlan(result, config.warnings, change)
+        return TenantPlan(result, config.warnings, change, requests)
 
     click.echo(
         f"Planning {_tenants(len(project.tenants))} of {project.file}, "

@@ -67,6 +67,37 @@ def render_compare_markdown(comparison: Comparison) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def render_compare_html(comparison: Comparison) -> str:
+    """One self-contained page: a matrix per kind (Jinja2, autoescaped)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    environment = Environment(
+        loader=PackageLoader("crmconf.planning.render", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+    kinds = []
+    for kind in comparison.kinds():
+        rows = []
+        for row in comparison.rows:
+            if row.kind != kind:
+                continue
+            cells = []
+            for tenant in comparison.tenants:
+                cell = row.cells.get(tenant)
+                state = cell.state.value if cell is not None else "unknown"
+                detail = _differences(cell) if cell is not None and cell.differences else ""
+                cells.append({"state": state, "text": detail or state, "detail": detail})
+            rows.append({"name": row.name, "cells": cells})
+        kinds.append({"name": kind, "rows": rows})
+    return environment.get_template("compare.html.j2").render(
+        verdict=_verdict(comparison),
+        standard=comparison.standard,
+        tenants=comparison.tenants,
+        kinds=kinds,
+        errors=sorted(comparison.errors.items()),
+    )
+
+
 def compare_document(comparison: Comparison) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,

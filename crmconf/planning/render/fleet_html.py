@@ -29,6 +29,8 @@ class FleetPage:
 
     tenant: TenantPlan
     forecast_change: Decimal | None = None
+    requests: int | None = None
+    """API requests its plan cost (24SevenOffice); None where no API is counted."""
 
 
 def status(tenant: TenantPlan) -> str:
@@ -67,6 +69,7 @@ def render_fleet_html(lines: Sequence[FleetPage], title: str = "crmconf plan --a
                 "status": status(tenant),
                 "counts": counts,
                 "forecast": forecast,
+                "requests": str(line.requests) if line.requests is not None else "–",
                 "text": text,
             }
         )
