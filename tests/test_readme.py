@@ -94,6 +94,8 @@ def _run_console(example: Example) -> None:
         "PATH": f"{BIN}{os.pathsep}{environment.get('PATH', '')}",
         "PYTHONUNBUFFERED": "1",  # stdout and stderr interleaved as on a terminal
         "CRMCONF_CACHE_DIR": str(workspace / ".cache"),
+        # The machine's request budget is the reader's own: the example counts from zero.
+        "CRMCONF_24SO_BUDGET_FILE": str(workspace / "24so-requests.json"),
         "COLUMNS": "80",
     }
     if _directive(example) == WITH_FAKE_24SO:

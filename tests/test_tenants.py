@@ -589,3 +589,21 @@ def test_plan_all_shows_each_tenants_pipeline_impact(cli: Cli, repository: Path)
 
     acme = result.stdout.split("== acme →")[1].split("== broken")[0]
     assert "Pipeline impact (weighted: open opportunities × stage probability):" in acme
+
+
+def test_drift_all_reports_every_tenant_and_exits_2_on_drift(
+    cli: Cli, repository: Path, tmp_path: Path
+) -> None:
+    project = repository / "crmconf.yaml"
+
+    drift = cli("drift", "--all", "--project", project)
+    page = cli("drift", "--all", "--project", project, "--format", "html", "-o", tmp_path / "d.html")
+
+    assert drift.exit_code == 1  # two tenants fail; the third drifted
+    assert _summary(drift.stdout)["acme"][5] == "drift"
+    html = (tmp_path / "d.html").read_text(encoding="utf-8")
+    assert "<title>crmconf drift --all</title>" in html
+    assert '<tr data-status="drift" data-tenant="acme">' in html
+    assert page.exit_code == 1
+    alone = cli("drift", "--format", "html", "--project", project)
+    assert alone.exit_code == 1 and "give them with --all" in alone.stderr

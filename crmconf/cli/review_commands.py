@@ -15,7 +15,7 @@ import click
 from crmconf.cli import colour
 from crmconf.cli.common import (
     EXIT_CHANGES,
-    config_argument,
+    fail,
     load_config,
     reports_errors,
     strict_option,
@@ -23,6 +23,14 @@ from crmconf.cli.common import (
 )
 from crmconf.cli.environments import environment_options
 from crmconf.cli.only import excluded, only_kinds, only_option, selected_kinds
+from crmconf.cli.tenant_runs import (
+    SafetyFlags,
+    optional_config_argument,
+    plan_all,
+    refuse_single_run_options,
+    require_path,
+    tenant_options,
+)
 
 if TYPE_CHECKING:
     from crmconf.planning.changes import Change
@@ -31,28 +39,41 @@ DRIFT_MARKER = "<!-- crmconf-drift -->"
 
 
 @click.command()
-@config_argument
+@optional_config_argument
 @target_option
 @environment_options
+@tenant_options
 @only_option
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
+    type=click.Choice(["text", "markdown", "json", "html"]),
     default="text",
     show_default=True,
-    help="markdown: one pull-request or issue comment; json: the plan document.",
+    help="markdown: one pull-request or issue comment; json: the plan document; html: with "
+    "--all, one self-contained page for the fleet (-o FILE writes it).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(path_type=Path),
+    help="With --all --format html: write the page to FILE.",
 )
 @strict_option
 @reports_errors
 def drift(
-    path: Path,
+    path: Path | None,
     target: str | None,
     env: str | None,
     vars_file: Path | None,
+    all_tenants: bool,
+    project: Path | None,
+    parallel: int,
     only: str | None,
     exclude: str | None,
     output_format: str,
+    out: Path | None,
     strict: bool,
 ) -> None:
     """Compare the target with PATH: exit 0 when they agree, 2 on drift, 1 on error.
@@ -63,6 +84,24 @@ def drift(
     from crmconf.api import plan
     from crmconf.targets import open_target, target_url
 
+    if all_tenants:
+        refuse_single_run_options(path=path, target=target, env=env, vars=vars_file)
+        code = plan_all(
+            project,
+            parallel,
+            only=only,
+            exclude=exclude,
+            strict=strict,
+            safety=SafetyFlags(False, None, None),
+            detailed_exitcode=True,
+            output_format=output_format,
+            out=out,
+            drift=True,
+        )
+        sys.exit(code)
+    if out is not None or output_format == "html":
+        fail("-o and --format html are for the fleet's page: give them with --all")
+    path = require_path(path)
     # The text report shows the lint warnings itself (when there is drift): no copy on stderr.
     shows_warnings = output_format == "text"
     config = load_config(path, strict, env, vars_file, report_warnings=not shows_warnings)

@@ -136,23 +136,25 @@ def plan_all(
     detailed_exitcode: bool,
     output_format: str = "text",
     out: Path | None = None,
+    drift: bool = False,
 ) -> int:
     """Plan every tenant; the exit status: 1 if any failed, else 2 (with
-    --detailed-exitcode) if any has changes, else 0.
+    --detailed-exitcode) if any has changes, else 0. `drift`: as `crmconf drift --all`,
+    every tenant's drift, never applied (the exit status as with --detailed-exitcode).
 
     `output_format` json or markdown prints one document for all tenants; `out`, a folder,
     gets one saved plan per tenant planned (TENANT.json), for `apply --all --plans`.
     """
     project = _project(project_file)
     outcomes = _plan_tenants(
-        project, parallel, (only, exclude), strict, safety, require_complete=False
+        project, parallel, (only, exclude), strict, safety, require_complete=False, report=drift
     )
     if output_format == "text":
         for outcome in outcomes:
             _section(outcome.tenant)
             click.echo(_plan_report(outcome), nl=False)
         click.echo("")
-        click.echo(_summary(outcomes, {}))
+        click.echo(_summary(outcomes, {}, drift=drift))
     elif output_format == "html":
         from crmconf.cli.common import write_atomically
         from crmconf.planning.render.fleet_html import FleetPage, render_fleet_html
@@ -165,7 +167,10 @@ def plan_all(
             )
             for outcome in outcomes
         ]
-        page = render_fleet_html(pages)
+        if drift:
+            page = render_fleet_html(pages, title="crmconf drift --all", changed="drift")
+        else:
+            page = render_fleet_html(pages)
         if out is None:
             click.echo(page, nl=False)
         else:
@@ -353,7 +358,10 @@ def _plan_tenants(
     safety: SafetyFlags,
     require_complete: bool,
     plans: Path | None = None,
+    report: bool = False,
 ) -> list[Outcome[TenantPlan]]:
+    """Plan every tenant (or load its saved plan); `report`: for drift, with what the CRM's
+    data forbids shown rather than refused, and nothing held to the apply rules."""
     from crmconf.api import impact, plan
     from crmconf.cli.progress import TenantProgress
     from crmconf.config.selection import Selection
@@ -391,11 +399,13 @@ def _plan_tenants(
                 only=only_given,
                 exclude=exclude_given,
                 require_complete=require_complete,
+                refuse_orphans=not report,
                 **safety.options(),
             )
             change = impact(result, crm)
             requests = crm.api_requests()
-        result.raise_if_unapplyable()
+        if not report:
+            result.raise_if_unapplyable()
         return TenantPlan(result, config.warnings, change, requests)
 
     click.echo(
@@ -548,8 +558,10 @@ def _applied_status(outcome: Outcome[None]) -> str:
     return "applied" if outcome.error is None else _short_error(outcome.error)
 
 
-def _summary(planned: Sequence[Outcome[TenantPlan]], applied: dict[str, Outcome[None]]) -> str:
-    """One row per tenant: what its plan holds and how its run ended."""
+def _summary(
+    planned: Sequence[Outcome[TenantPlan]], applied: dict[str, Outcome[None]], drift: bool = False
+) -> str:
+    """One row per tenant: what its plan (or drift) holds and how its run ended."""
     from crmconf.planning.render.tables import aligned
 
     rows = [["Tenant", "Env", "Add", "Change", "Delete", "Manual", "Result"]]
@@ -565,7 +577,10 @@ def _summary(planned: Sequence[Outcome[TenantPlan]], applied: dict[str, Outcome[
                 str(summary["delete"]),
                 str(len(plan.manual_steps)),
             ]
-            result = "no changes" if plan.empty else "changes"
+            if drift:
+                result = "no drift" if plan.empty else "drift"
+            else:
+                result = "no changes" if plan.empty else "changes"
         else:
             result = _short_error(outcome.error)
         if tenant.name in applied:

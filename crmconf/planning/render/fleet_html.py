@@ -18,6 +18,7 @@ from crmconf.planning.render.fleet import TenantPlan
 from crmconf.planning.render.text import render_text
 
 STATUSES = ("in sync", "changes", "checks due", "error")
+"""A tenant's status on the page; `drift --all` says "drift" where a plan says "changes"."""
 _CHART_HEIGHT = 220
 _BAR = 56
 _GAP = 32
@@ -33,15 +34,17 @@ class FleetPage:
     """API requests its plan cost (24SevenOffice); None where no API is counted."""
 
 
-def status(tenant: TenantPlan) -> str:
+def status(tenant: TenantPlan, changed: str = "changes") -> str:
     if tenant.plan is None:
         return "error"
     if not tenant.plan.empty:
-        return "changes"
+        return changed
     return "checks due" if tenant.plan.checks else "in sync"
 
 
-def render_fleet_html(lines: Sequence[FleetPage], title: str = "crmconf plan --all") -> str:
+def render_fleet_html(
+    lines: Sequence[FleetPage], title: str = "crmconf plan --all", changed: str = "changes"
+) -> str:
     environment = Environment(
         loader=PackageLoader("crmconf.planning.render", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -66,19 +69,20 @@ def render_fleet_html(lines: Sequence[FleetPage], title: str = "crmconf plan --a
             {
                 "name": tenant.name,
                 "environment": tenant.environment or "–",
-                "status": status(tenant),
+                "status": status(tenant, changed),
                 "counts": counts,
                 "forecast": forecast,
                 "requests": str(line.requests) if line.requests is not None else "–",
                 "text": text,
             }
         )
-    by_status = {name: sum(row["status"] == name for row in rows) for name in STATUSES}
+    statuses = tuple(changed if name == "changes" else name for name in STATUSES)
+    by_status = {name: sum(row["status"] == name for row in rows) for name in statuses}
     verdict = ", ".join(f"{count} {name}" for name, count in by_status.items() if count)
     return environment.get_template("fleet.html.j2").render(
         title=title,
         verdict=f"{len(rows)} tenants: {verdict}",
-        statuses=STATUSES,
+        statuses=statuses,
         rows=rows,
         chart=_chart(lines),
     )
