@@ -127,7 +127,9 @@ def test_the_page_counts_the_api_requests_of_a_tenant_behind_an_api(
 ) -> None:
     from crmconf.testing import FakeTwentyFour
 
-    (tmp_path / "cats.yaml").write_text("crmconf: 1\ncategories: [{name: Partner, show_on: both}]\n")
+    (tmp_path / "cats.yaml").write_text(
+        "crmconf: 1\ncategories: [{name: Partner, show_on: both}]\n"
+    )
     (tmp_path / "crmconf.yaml").write_text(
         "crmconf: 1\ntenants:\n  - {name: api, target: '24so://', config: cats.yaml}\n"
     )

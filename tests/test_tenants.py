@@ -597,7 +597,9 @@ def test_drift_all_reports_every_tenant_and_exits_2_on_drift(
     project = repository / "crmconf.yaml"
 
     drift = cli("drift", "--all", "--project", project)
-    page = cli("drift", "--all", "--project", project, "--format", "html", "-o", tmp_path / "d.html")
+    page = cli(
+        "drift", "--all", "--project", project, "--format", "html", "-o", tmp_path / "d.html"
+    )
 
     assert drift.exit_code == 1  # two tenants fail; the third drifted
     assert _summary(drift.stdout)["acme"][5] == "drift"

@@ -22,6 +22,7 @@ from crmconf.kinds import (
 from crmconf.model.state import Usage
 from crmconf.planning.changes import Capability
 from crmconf.targets import open_target
+from crmconf.targets.capabilities import Feature
 from crmconf.targets.twentyfour.target import TwentyFourTarget
 from crmconf.testing import FakeGroup, FakeGroupMember, FakeTwentyFour
 
@@ -114,7 +115,7 @@ def test_capabilities_follow_the_api(target: TwentyFourTarget) -> None:
     others = set(KINDS_BY_NAME) - {CATEGORIES.name, INDUSTRIES.name, STATUS_TYPES.name}
     assert all(changes[name] == frozenset() for name in others)
     assert set(changes) == set(KINDS_BY_NAME)
-    assert capabilities.features == frozenset()
+    assert capabilities.features == {Feature.LIST_DELETED_CUSTOMERS}  # never restore
 
 
 def test_kinds_without_any_api_are_declared_unreadable(target: TwentyFourTarget) -> None:
@@ -131,8 +132,7 @@ def test_kinds_without_any_api_are_declared_unreadable(target: TwentyFourTarget)
         (("move-customers", "--industry", "Retail", "--to", "Bygg", "--yes"), "move customers"),
         (("history",), "keeps no history of its own"),
         (("rollback", "1", "--yes"), "keep a history crmconf can read"),
-        (("customers", "deleted"), "list its deleted customers"),
-        (("customers", "restore", "1", "--yes"), "restore deleted customers"),
+        (("customers", "restore", "1", "--yes"), "cannot restore customers here"),
         (("forecast",), "report its opportunities"),
     ],
 )
@@ -150,7 +150,7 @@ def test_a_command_the_api_has_no_capability_for_names_it(
     result = CliRunner().invoke(main, [*command, "--target", "24so://"])
 
     assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("error: 24so:// "), result.stderr
+    assert result.stderr.startswith("error: 24so://"), result.stderr
     assert missing in result.stderr
     assert fake.write_calls() == []
 
