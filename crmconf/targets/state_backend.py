@@ -42,6 +42,7 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -81,6 +82,14 @@ history = Table(
     Column("changes", Text, nullable=False),
     Column("error", Text, nullable=False),
 )
+
+budgets = Table(
+    "crmconf_state_budget",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("state", Text, nullable=False),
+)
+"""Request budgets shared by every machine using the backend (24SevenOffice's rate limit)."""
 
 SCHEMA_KEY = lock_key("crmconf state backend schema")
 """Serialises creating the tables, so runners starting at once do not collide."""
@@ -138,6 +147,34 @@ class StateBackend:
                 f"cannot open the state backend {STATE_VARIABLE}={safe_url}: {reason(error)}"
             ) from None
         return cls(engine, safe_url)
+
+    @contextmanager
+    def budget_state(self, name: str) -> Iterator[dict[str, Any]]:
+        """A budget's state (JSON data), read and written back in one transaction that holds
+        its row: one taker at a time, on whatever machine."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    postgresql.insert(budgets)
+                    .values(name=name, state="{}")
+                    .on_conflict_do_nothing(index_elements=["name"])
+                )
+                text = connection.execute(
+                    select(budgets.c.state).where(budgets.c.name == name).with_for_update()
+                ).scalar_one()
+                try:
+                    loaded = json.loads(text)
+                except ValueError:
+                    loaded = {}  # a row crmconf did not write: count afresh rather than fail
+                state: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
+                yield state
+                connection.execute(
+                    budgets.update().where(budgets.c.name == name).values(state=json.dumps(state))
+                )
+        except SQLAlchemyError as error:
+            raise TargetError(
+                f"cannot keep the request budget in the state backend {self.url}: {reason(error)}"
+            ) from None
 
     def close(self) -> None:
         self.engine.dispose()

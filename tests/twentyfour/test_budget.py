@@ -222,3 +222,35 @@ def test_a_client_without_a_budget_still_stops_at_the_quarantine(
     with pytest.raises(TargetError, match="Quarantine ends at"):
         client.industries()
     assert fake.count("GetIndustries") == 1 and fake.count("HasSession") == 0
+
+
+def test_machines_sharing_a_state_backend_share_one_budget(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # Two machines: each its own budget file, one state backend between them.
+    clock = Clock()
+    first = RequestBudget(tmp_path / "a.json", 3, wait=False, clock=clock, shared=postgres_url)
+    second = RequestBudget(tmp_path / "b.json", 3, wait=False, clock=clock, shared=postgres_url)
+
+    first.take()
+    second.take()
+    first.take()
+    with pytest.raises(OverBudget, match=r"3 of 3 requests in the last hour \(the state backend"):
+        second.take()
+
+    assert first.used() == second.used() == 3
+    assert not (tmp_path / "a.json").exists() and not (tmp_path / "b.json").exists()
+    second.quarantine("Limit exceeded by 1. Request is blocked.")
+    with pytest.raises(Quarantined):
+        first.take()
+
+
+def test_the_budget_is_kept_in_the_state_backend_when_it_is_set(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    budget = RequestBudget.from_env(
+        {"CRMCONF_STATE": postgres_url, "CRMCONF_24SO_BUDGET_FILE": str(tmp_path / "x.json")}
+    )
+    budget.take()
+    assert budget.where == "the state backend ($CRMCONF_STATE)"
+    assert budget.used() == 1

@@ -8,6 +8,9 @@ counts requests per minute for the last hour and remembers a quarantine the
 service announced. Threads of one process (`--parallel`) and separate
 processes alike take from it.
 
+With $CRMCONF_STATE set, the same count is kept in the state backend instead, in a row
+held for each change: every machine using the backend takes from one budget.
+
 When the budget is used up a request either waits, saying so once a minute,
 until enough of the hour's requests have aged out, or is refused with the
 numbers, as CRMCONF_24SO_OVER_BUDGET says.
@@ -22,6 +25,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -59,14 +63,24 @@ class RequestBudget:
         wait: bool = True,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        shared: str | None = None,
     ) -> None:
+        """`shared`: a state backend URL to keep the count in, for every machine using it."""
         if per_hour < 1:
             raise ValueError("per_hour must be at least 1")
         self.path = path
+        self._shared = shared
+        self._backend: Any = None  # the state backend, opened on first use and kept
+        self.where = "the state backend ($CRMCONF_STATE)" if shared else str(path)
         self.per_hour = per_hour
         self._wait = wait
         self._clock = clock
         self._sleep = sleep
+
+    @property
+    def shared(self) -> bool:
+        """Whether the count is the state backend's, shared by every machine using it."""
+        return self._shared is not None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> RequestBudget:
@@ -82,7 +96,8 @@ class RequestBudget:
         mode = environ.get(ENV_OVER_BUDGET, "").strip().lower() or "wait"
         if mode not in ("wait", "refuse"):
             raise TargetError(f"{ENV_OVER_BUDGET} must be wait or refuse, not {mode!r}")
-        return cls(_budget_file(environ), per_hour, wait=mode == "wait")
+        shared = environ.get("CRMCONF_STATE", "").strip() or None
+        return cls(_budget_file(environ), per_hour, wait=mode == "wait", shared=shared)
 
     def take(self) -> None:
         """Count one request, waiting for room or raising OverBudget / Quarantined."""
@@ -104,7 +119,7 @@ class RequestBudget:
             if not self._wait:
                 raise OverBudget(
                     f"24SevenOffice request budget used up: {used} of {self.per_hour} requests "
-                    f"in the last hour on this machine ({self.path}); this run needs at least 1 "
+                    f"in the last hour ({self.where}); this run needs at least 1 "
                     f"more, room at {_clock_time(room_at)}. Run again then, or set "
                     f"{ENV_OVER_BUDGET}=wait to wait"
                 )
@@ -133,8 +148,15 @@ class RequestBudget:
         with self._locked() as state:
             return sum(_recent(state, self._clock()).values())
 
-    def _locked(self) -> _LockedState:
-        return _LockedState(self.path)
+    def _locked(self) -> AbstractContextManager[dict[str, Any]]:
+        if self._shared is None:
+            return _LockedState(self.path)
+        if self._backend is None:
+            from crmconf.targets.state_backend import StateBackend
+
+            self._backend = StateBackend.open(self._shared)
+        state: AbstractContextManager[dict[str, Any]] = self._backend.budget_state("24so")
+        return state
 
 
 class _LockedState:

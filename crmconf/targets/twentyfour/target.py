@@ -238,10 +238,9 @@ class TwentyFourTarget(Target):
         sent = self.api_requests()
         line = f"24SevenOffice: {sent} API request(s) this run"
         if self._budget is not None:
-            line += (
-                f"; {self._budget.used()} of {self._budget.per_hour} in the last hour "
-                "on this machine"
-            )
+            shared = " (every machine of the state backend)" if self._budget.shared else ""
+            where = shared or " on this machine"
+            line += f"; {self._budget.used()} of {self._budget.per_hour} in the last hour{where}"
         return line
 
     def deleted_customers(self, ids: Iterable[int] | None = None) -> tuple[DeletedCustomer, ...]:
