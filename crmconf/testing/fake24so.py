@@ -761,12 +761,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--companies", type=int, default=0, help="add this many generated customers"
     )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds to wait before every answer"
+    )
     options = parser.parse_args(argv)
     data = FakeData.sample()
     data.add_companies(max(0, options.companies))
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signal, _frame: stopped.set())
     with FakeTwentyFour(data=data, port=options.port) as server:
+        if options.latency > 0:
+            server.inject_latency(options.latency, count=None)
         for name, value in {**server.env(), "CRMCONF_TARGET": "24so://"}.items():
             print(f"export {name}={shlex.quote(value)}")
         sys.stdout.flush()
