@@ -51,7 +51,7 @@ def main() -> int:
             str(options.customers),
             "--latency",
             str(options.latency),
-        ],  # fmt: skip
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
