@@ -144,3 +144,37 @@ def test_compare_as_one_self_contained_page(cli: Cli, fleet: Path, tmp_path: Pat
     assert '<table class="matrix" data-kind="sales.stages">' in html
     assert '<td class="differs" title="probability: 20 → 25">probability: 20 → 25</td>' in html
     assert html.count('<td class="missing"') >= 3
+
+
+def test_live_on_24sevenoffice_marks_what_the_api_cannot_read_unknown(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crmconf.testing import FakeTwentyFour
+
+    (tmp_path / "standard.yaml").write_text(
+        "crmconf: 1\ncategories: [{name: Partner, show_on: both}]\n"
+        "sales:\n  types: [Nyförsäljning]\n"
+    )
+    (tmp_path / "crmconf.yaml").write_text(
+        "crmconf: 1\nstandard: standard.yaml\n"
+        "tenants:\n  - {name: api, target: '24so://', config: standard.yaml}\n"
+    )
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+    with FakeTwentyFour() as fake:
+        for name, value in fake.env().items():
+            monkeypatch.setenv(name, value)
+        result = cli(
+            "compare", "--project", tmp_path / "crmconf.yaml", "--live", "--format", "json"
+        )
+        writes = fake.write_calls()
+
+    assert result.exit_code == 2, result.output
+    cells = {
+        (kind["kind"], item["name"]): item["cells"]["api"]
+        for kind in json.loads(result.stdout)["kinds"]
+        for item in kind["items"]
+    }
+    assert cells[("sales.types", "Nyförsäljning")] == {"state": "unknown"}
+    assert cells[("categories", "Partner")]["state"] in ("same", "differs")
+    assert writes == []
