@@ -7,13 +7,9 @@ import os
 from crmconf.errors import TargetError
 from crmconf.targets.base import Target
 from crmconf.targets.sandbox import DEFAULT_TARGET
+from crmconf.targets.variables import STATE_VARIABLE, TARGET_VARIABLE
 
 __all__ = ["DEFAULT_TARGET", "STATE_VARIABLE", "TARGET_VARIABLE", "open_target", "target_url"]
-
-TARGET_VARIABLE = "CRMCONF_TARGET"
-STATE_VARIABLE = "CRMCONF_STATE"
-"""A PostgreSQL URL holding locks and history for targets that keep none
-(crmconf.targets.state_backend)."""
 
 
 def target_url(given: str | None) -> str:

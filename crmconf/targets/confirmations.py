@@ -179,7 +179,7 @@ class BackendStore(Store):
 
 
 def open_store(environ: Mapping[str, str] = os.environ) -> Store:
-    from crmconf.targets import STATE_VARIABLE
+    from crmconf.targets.variables import STATE_VARIABLE
 
     url = environ.get(STATE_VARIABLE)
     if url:

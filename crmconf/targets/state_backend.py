@@ -49,11 +49,11 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from crmconf.errors import TargetError
 from crmconf.planning.changes import Plan
 from crmconf.planning.document import plan_document, summary_line
-from crmconf.targets import STATE_VARIABLE
 from crmconf.targets.base import Target
 from crmconf.targets.capabilities import Feature
 from crmconf.targets.postgres import DIALECT, advisory_lock, lock_key, reason, with_driver
 from crmconf.targets.urls import malformed_url
+from crmconf.targets.variables import STATE_VARIABLE
 
 metadata = MetaData()
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from crmconf.errors import TargetError
+from crmconf.targets.variables import STATE_VARIABLE
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class RequestBudget:
         mode = environ.get(ENV_OVER_BUDGET, "").strip().lower() or "wait"
         if mode not in ("wait", "refuse"):
             raise TargetError(f"{ENV_OVER_BUDGET} must be wait or refuse, not {mode!r}")
-        shared = environ.get("CRMCONF_STATE", "").strip() or None
+        shared = environ.get(STATE_VARIABLE, "").strip() or None
         return cls(_budget_file(environ), per_hour, wait=mode == "wait", shared=shared)
 
     def take(self) -> None:
