@@ -411,6 +411,8 @@ def test_a_24so_tenant_logs_in_with_the_variables_it_names_only(
 
     rows = _summary(result.stdout)
     assert rows["acme"][5] == "changes", result.output
+    acme = result.stdout.split("== acme → 24so:// ==\n")[1]
+    assert acme.startswith("24so:// → ")  # which client this tenant's plan is for, first
     assert rows["initech"][5].startswith("error:")  # its own, wrong, password: not the ambient
     assert "not-the-password" not in result.output
     assert (
@@ -607,5 +609,7 @@ def test_drift_all_reports_every_tenant_and_exits_2_on_drift(
     assert "<title>crmconf drift --all</title>" in html
     assert '<tr data-status="drift" data-tenant="acme">' in html
     assert page.exit_code == 1
+    document = json.loads(cli("drift", "--all", "--project", project, "--format", "json").stdout)
+    assert {t["name"]: t["status"] for t in document["tenants"]}["acme"] == "drift"
     alone = cli("drift", "--format", "html", "--project", project)
     assert alone.exit_code == 1 and "give them with --all" in alone.stderr

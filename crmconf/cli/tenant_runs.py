@@ -123,6 +123,8 @@ class TenantPlan:
     """How the plan moves the weighted pipeline, where the target reports it."""
     requests: int | None = None
     """API requests planning it cost, behind a rate-limited API."""
+    account: str | None = None
+    """The account line of a target one login reaches several accounts of (24SevenOffice)."""
 
 
 def plan_all(
@@ -180,7 +182,7 @@ def plan_all(
     else:
         from crmconf.planning.render.fleet import render_fleet_json, render_fleet_markdown
 
-        reports = [_fleet_line(outcome) for outcome in outcomes]
+        reports = [_fleet_line(outcome, drift) for outcome in outcomes]
         render = render_fleet_json if output_format == "json" else render_fleet_markdown
         click.echo(render(reports), nl=False)
     if out is not None:
@@ -403,10 +405,10 @@ def _plan_tenants(
                 **safety.options(),
             )
             change = impact(result, crm)
-            requests = crm.api_requests()
+            requests, account = crm.api_requests(), crm.account_heading()
         if not report:
             result.raise_if_unapplyable()
-        return TenantPlan(result, config.warnings, change, requests)
+        return TenantPlan(result, config.warnings, change, requests, account)
 
     click.echo(
         f"Planning {_tenants(len(project.tenants))} of {project.file}, "
@@ -457,12 +459,14 @@ def _forecast_change(outcome: Outcome[TenantPlan]) -> Decimal | None:
     return outcome.result.impact.total.delta
 
 
-def _fleet_line(outcome: Outcome[TenantPlan]) -> FleetLine:
+def _fleet_line(outcome: Outcome[TenantPlan], drift: bool = False) -> FleetLine:
     from crmconf.planning.render.fleet import TenantPlan as FleetLine
 
     tenant = outcome.tenant
     if outcome.result is not None:
-        return FleetLine(tenant.name, tenant.environment, tenant.target, outcome.result.plan)
+        changed = "drift" if drift else "changes"
+        plan = outcome.result.plan
+        return FleetLine(tenant.name, tenant.environment, tenant.target, plan, changed=changed)
     error = _error_report(outcome.error).rstrip("\n").removeprefix("error: ")
     return FleetLine(tenant.name, tenant.environment, tenant.target, None, error)
 
@@ -480,7 +484,8 @@ def _plan_report(outcome: Outcome[TenantPlan]) -> str:
 
     if outcome.result is None:
         return _error_report(outcome.error) + _credentials_note(outcome.tenant)
-    lines = [f"warning: {warning}\n" for warning in outcome.result.warnings]
+    lines = [f"{outcome.result.account}\n"] if outcome.result.account else []
+    lines += [f"warning: {warning}\n" for warning in outcome.result.warnings]
     change = outcome.result.impact
     sections = (
         [render_impact_text(change)] if change is not None and change.touches_pipeline else []

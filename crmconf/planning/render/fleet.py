@@ -30,12 +30,16 @@ class TenantPlan:
     target: str
     plan: Plan | None
     error: str | None = None
+    changed: str = "changes"
+    """What a tenant whose plan is not empty is: "changes", or for drift --all "drift"."""
 
     @property
     def status(self) -> str:
         if self.plan is None:
             return "error"
-        return "no changes" if self.plan.empty else "changes"
+        if self.plan.empty:
+            return "no drift" if self.changed == "drift" else "no changes"
+        return self.changed
 
 
 def fleet_document(tenants: Sequence[TenantPlan]) -> dict[str, Any]:
@@ -55,7 +59,7 @@ def fleet_document(tenants: Sequence[TenantPlan]) -> dict[str, Any]:
         ],
         "summary": {
             "tenants": len(tenants),
-            "changes": sum(tenant.status == "changes" for tenant in tenants),
+            "changes": sum(tenant.plan is not None and not tenant.plan.empty for tenant in tenants),
             "errors": sum(tenant.status == "error" for tenant in tenants),
         },
     }
@@ -67,7 +71,7 @@ def render_fleet_json(tenants: Sequence[TenantPlan]) -> str:
 
 def render_fleet_markdown(tenants: Sequence[TenantPlan], limit: int = COMMENT_LIMIT) -> str:
     """One comment: a summary table, then each tenant's plan folded, within `limit`."""
-    changed = sum(tenant.status == "changes" for tenant in tenants)
+    changed = sum(tenant.plan is not None and not tenant.plan.empty for tenant in tenants)
     failed = sum(tenant.status == "error" for tenant in tenants)
     heading = f"### crmconf plan --all: {changed} of {len(tenants)} tenants with changes"
     if failed:
