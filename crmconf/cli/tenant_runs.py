@@ -405,7 +405,8 @@ def _plan_tenants(
                 **safety.options(),
             )
             change = impact(result, crm)
-            requests, account = crm.api_requests(), crm.account_heading()
+            account = crm.account_heading()  # may read the client: counted below
+            requests = crm.api_requests()
         if not report:
             result.raise_if_unapplyable()
         return TenantPlan(result, config.warnings, change, requests, account)
