@@ -327,3 +327,23 @@ def test_a_tenant_switches_off_built_in_lint(cli: Cli, tmp_path: Path) -> None:
 
     assert "open stage 'Offert' (1 %) comes after 'Lead' (2 %)" in result.output
     assert result.output.count("comes after 'Lead'") == 1
+
+
+def test_an_environments_rules_add_to_the_bases(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "crm/base").mkdir(parents=True)
+    (tmp_path / "crm/envs/prod").mkdir(parents=True)
+    (tmp_path / "crm/base/settings.yaml").write_text(
+        "crmconf: 1\nindustries: [Bygg]\nrules:\n  check:\n"
+        "    - {id: bygg, message: Bygg exists, require: {kind: industries, items: [Bygg]}}\n"
+    )
+    overlay = tmp_path / "crm/envs/prod/overlay.yaml"
+    overlay.write_text(
+        "crmconf: 1\nindustries: [Handel]\nrules:\n  check:\n"
+        "    - {id: it, message: prod has IT, require: {kind: industries, items: [IT]}}\n"
+    )
+
+    result = cli("validate", tmp_path / "crm")
+
+    assert result.exit_code == 1
+    assert "[base]: valid" in result.output
+    assert f"error: {overlay}:5:7: [prod] prod has IT (industries has no 'IT')" in result.output
