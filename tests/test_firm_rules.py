@@ -43,6 +43,12 @@ def _with_rules(write_config: WriteConfig, rules: str, base: str = BASE) -> Path
     return write_config(textwrap.dedent(base) + textwrap.dedent(rules))
 
 
+def _one_rule(write_config: WriteConfig, check: str) -> Path:
+    """BASE with one rule, `firm`, of the check given (written in flow style)."""
+    rule = f"    - id: firm\n      message: the rule says so\n      {check}\n"
+    return write_config(textwrap.dedent(BASE) + "rules:\n  check:\n" + rule)
+
+
 @pytest.mark.parametrize(
     ("check", "line", "message"),
     [
@@ -77,16 +83,7 @@ def _with_rules(write_config: WriteConfig, rules: str, base: str = BASE) -> Path
 def test_each_check_fires_as_a_located_error(
     cli: Cli, write_config: WriteConfig, check: str, line: int, message: str
 ) -> None:
-    path = _with_rules(
-        write_config,
-        f"""\
-        rules:
-          check:
-            - id: firm
-              message: the rule says so
-              {check}
-        """,
-    )
+    path = _one_rule(write_config, check)
     # `rules:` is line 16: a violation with no item to point at points at its rule (18).
 
     result = cli("validate", path)
@@ -110,16 +107,7 @@ def test_each_check_fires_as_a_located_error(
 def test_each_check_stays_quiet_when_it_holds(
     cli: Cli, write_config: WriteConfig, check: str
 ) -> None:
-    path = _with_rules(
-        write_config,
-        f"""\
-        rules:
-          check:
-            - id: firm
-              message: the rule says so
-              {check}
-        """,
-    )
+    path = _one_rule(write_config, check)
 
     result = cli("validate", "--strict", path)
 
