@@ -59,6 +59,7 @@ def load(
     users: Mapping[str, str] | None = None,
     users_of: str = "the user map",
     rules: RuleSet | None = None,
+    rules_of: str = "",
 ) -> Configuration:
     """Load, validate and merge a configuration file or directory.
 
@@ -67,8 +68,9 @@ def load(
     NAME: value) over them. With `users` (alias → user, e.g. a tenant's `users:`), group
     members are aliases replaced by their users (crmconf.config.aliases); `users_of` names
     the map in messages. `rules` (e.g. a tenant's, from crmconf.yaml) are checked too, and
-    switch rules off by id; they only add problems or drop warnings, never change what is
-    loaded, so the content digest a saved plan records is the same with or without them.
+    switch rules off by id (`rules_of` names whose they are in messages); they only add
+    problems or drop warnings, never change what is loaded, so the content digest a saved
+    plan records is the same with or without them.
     Raises ConfigError with every problem found.
     """
     values: Mapping[str, str] = os.environ if variables is None else variables
@@ -88,7 +90,7 @@ def load(
             mapped = tuple(sorted(users.items()))
             config = replace(config, source=replace(config.source, users=mapped, users_of=users_of))
     if rules is not None:
-        config = with_rules(config, rules, users_of)
+        config = with_rules(config, rules, rules_of)
     return config
 
 

@@ -14,8 +14,10 @@ import pytest
 from click.testing import Result
 
 from crmconf import api
+from crmconf.config.firm_rules import RuleSet
 from crmconf.kinds import INDUSTRIES
 from crmconf.targets.sandbox.admin import init_sandbox
+from crmconf.tenants import load_project
 
 WriteConfig = Callable[..., Path]
 Cli = Callable[..., Result]
@@ -335,3 +337,21 @@ def test_an_environments_rules_add_to_the_bases(cli: Cli, tmp_path: Path) -> Non
     assert result.exit_code == 1
     assert "[base]: valid" in result.output
     assert f"error: {overlay}:5:7: [prod] prod has IT (industries has no 'IT')" in result.output
+
+
+def test_rules_add_problems_but_never_change_what_is_loaded(tmp_path: Path) -> None:
+    project = load_project(_project(tmp_path, FIRM_RULE.replace("Handel, IT", "Handel")))
+    (acme, _beta) = project.tenants
+    quiet = BASE.replace("probability: 50", "probability: 1")
+    (tmp_path / "shared.yaml").write_text(textwrap.dedent(quiet), encoding="utf-8")
+
+    plain = api.load(tmp_path / "shared.yaml")
+    ruled = api.load(
+        tmp_path / "shared.yaml",
+        rules=acme.rules + RuleSet(off=(("builtin.open-order", None),)),
+        rules_of="tenant 'acme'",
+    )
+
+    assert plain.content_digest == ruled.content_digest
+    assert [warning.rule for warning in plain.warnings] == ["builtin.open-order"]
+    assert ruled.warnings == ()

@@ -24,14 +24,14 @@ from crmconf.model.configuration import Configuration
 from crmconf.model.kind import Kind, Record
 from crmconf.model.names import Name, identity, whole_number
 
-BUILTIN_RULES = {
-    "builtin.won-probability": "a won stage has probability 100",
-    "builtin.lost-probability": "a lost stage has probability 0",
-    "builtin.lost-reason": "a lost stage names a rejection reason",
-    "builtin.open-order": "open stages' probabilities grow along the pipeline",
-    "builtin.open-stage": "the pipeline has an open stage",
-}
-"""The lint warnings crmconf checks itself (warnings), by id."""
+BUILTIN_RULES = (
+    "builtin.won-probability",  # a won stage has probability 100
+    "builtin.lost-probability",  # a lost stage has probability 0
+    "builtin.lost-reason",  # a lost stage names a rejection reason
+    "builtin.open-order",  # open stages' probabilities grow along the pipeline
+    "builtin.open-stage",  # the pipeline has an open stage
+)
+"""The ids of the lint warnings crmconf checks itself (crmconf.kinds.stages.lint_stages)."""
 
 RuleId = Annotated[str, Field(strict=True, pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=100)]
 _Strict = ConfigDict(frozen=True, extra="forbid")
@@ -175,10 +175,10 @@ def evaluate(
     evaluated before (a configuration's own, when the project's are added)."""
     problems: list[Problem] = []
     seen: dict[str, Location] = {}
-    builtin = {**BUILTIN_RULES, **dict.fromkeys(defined, "")}
+    known = (*BUILTIN_RULES, *defined)
     for located in rules.rules:
         rule_id = located.rule.id
-        if rule_id in seen or rule_id in builtin:
+        if rule_id in seen or rule_id in known:
             also = (
                 f"; also at {seen[rule_id]}"
                 if rule_id in seen
@@ -194,13 +194,13 @@ def evaluate(
         seen.setdefault(rule_id, located.location)
     off = {rule_id for rule_id, _ in rules.off}
     for rule_id, where in rules.off:
-        if rule_id not in seen and rule_id not in builtin:
+        if rule_id not in seen and rule_id not in known:
             who = f"{switched_off_by}: " if switched_off_by else ""
             problems.append(
                 Problem(
                     f"{who}rules.disable names rule {rule_id!r}, which is not defined",
                     where,
-                    "known rules: " + ", ".join([*builtin, *seen]),
+                    "known rules: " + ", ".join([*known, *seen]),
                 )
             )
     warnings = [problem for problem in lint if problem.rule not in off]

@@ -45,6 +45,7 @@ def load_tenant_config(tenant: Tenant, environ: Mapping[str, str]) -> Configurat
         users=tenant.users,
         users_of=f"tenant {tenant.name!r}",
         rules=tenant.rules,
+        rules_of=f"tenant {tenant.name!r}",
     )
 
 
