@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from crmconf.config.export import export_text
+from crmconf.config.firm_rules import RuleSet, with_rules
 from crmconf.config.reading import load as load_files
 from crmconf.config.selection import Selection, select_items
 from crmconf.errors import Problem, TargetError
@@ -57,6 +58,8 @@ def load(
     vars_file: str | os.PathLike[str] | None = None,
     users: Mapping[str, str] | None = None,
     users_of: str = "the user map",
+    rules: RuleSet | None = None,
+    rules_of: str = "",
 ) -> Configuration:
     """Load, validate and merge a configuration file or directory.
 
@@ -64,7 +67,11 @@ def load(
     from `variables` (default: the process environment) with `vars_file` (YAML of
     NAME: value) over them. With `users` (alias → user, e.g. a tenant's `users:`), group
     members are aliases replaced by their users (crmconf.config.aliases); `users_of` names
-    the map in messages. Raises ConfigError with every problem found.
+    the map in messages. `rules` (e.g. a tenant's, from crmconf.yaml) are checked too, and
+    switch rules off by id (`rules_of` names whose they are in messages); they only add
+    problems or drop warnings, never change what is loaded, so the content digest a saved
+    plan records is the same with or without them.
+    Raises ConfigError with every problem found.
     """
     values: Mapping[str, str] = os.environ if variables is None else variables
     if vars_file is not None:
@@ -82,6 +89,8 @@ def load(
         if config.source is not None:
             mapped = tuple(sorted(users.items()))
             config = replace(config, source=replace(config.source, users=mapped, users_of=users_of))
+    if rules is not None:
+        config = with_rules(config, rules, rules_of)
     return config
 
 

@@ -33,6 +33,8 @@ class Problem:
     message: str
     location: Location | None = None
     hint: str | None = None
+    rule: str | None = None
+    """The id of the rule a warning or violation comes from (crmconf.config.firm_rules)."""
 
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema, create_model
 
+from crmconf.config.firm_rules import RulesSection
 from crmconf.kinds import ALL_KINDS, generation
 from crmconf.model.kind import Kind
 from crmconf.model.names import whole_number
@@ -100,6 +101,7 @@ def _document_model(_generation: int) -> type[BaseModel]:
         else:
             top[head] = _field_for(kind)
     top["safety"] = _optional(Safety, Safety.__doc__)
+    top["rules"] = _optional(RulesSection, RulesSection.__doc__)
     kind_names = tuple(kind.name for kind in ALL_KINDS if not kind.is_switch)
     top["prune"] = _optional(
         dict[Literal[kind_names], StrictBool],  # type: ignore[valid-type]

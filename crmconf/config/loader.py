@@ -23,6 +23,7 @@ from crmconf.config.files import (
     read_bytes,
     refuse_overlay,
 )
+from crmconf.config.firm_rules import RuleSet, rule_set
 from crmconf.config.messages import explained, model_in
 from crmconf.config.rules import check_configuration
 from crmconf.config.variables import substitute, with_flow_hint
@@ -108,6 +109,7 @@ def build_configuration(
     problems: list[Problem] = []
     safety: list[tuple[BaseModel, Location]] = []
     prune: list[tuple[dict[str, bool], Location]] = []
+    rules = RuleSet()
     for source in sources:
         if isinstance(source, ConfigError):
             problems.extend(source.problems)
@@ -119,6 +121,7 @@ def build_configuration(
                 prune.append((document.prune, source.location(("prune",))))  # type: ignore[attr-defined]
             if getattr(document, "safety", None) is not None:
                 safety.append((document.safety, source.location(("safety",))))  # type: ignore[attr-defined]
+            rules += rule_set(getattr(document, "rules", None), source, ("rules",))
         except ConfigError as error:
             problems.extend(error.problems)
     if problems:
@@ -126,7 +129,7 @@ def build_configuration(
     limits = _limits(safety)
     merged = _merge([section for section in sections if not section.removed])
     removals = _merge([section for section in sections if section.removed])
-    warnings = check_configuration(merged, removals)
+    warnings = check_configuration(merged, removals, rules)
     return Configuration(
         merged,
         removals,
@@ -135,6 +138,7 @@ def build_configuration(
         tuple(warnings),
         limits,
         _prune(prune),
+        rules=tuple(located.rule.id for located in rules.rules),
     )
 
 

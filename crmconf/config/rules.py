@@ -1,9 +1,11 @@
-"""Checks across items that a per-file schema cannot express: identity, renames, references."""
+"""Checks across items that a per-file schema cannot express: identity, renames, references,
+and the rules: built-in lint and the firm's own (crmconf.config.firm_rules)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from crmconf.config.firm_rules import RuleSet, evaluate
 from crmconf.errors import ConfigError, Problem
 from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
 from crmconf.model.kind import Record
@@ -13,8 +15,10 @@ from crmconf.model.names import identity
 def check_configuration(
     sections: Mapping[str, tuple[Record, ...]],
     removals: Mapping[str, tuple[Record, ...]],
+    rules: RuleSet | None = None,
 ) -> list[Problem]:
-    """Raise on every error across items; return the lint warnings."""
+    """Raise on every error across items and every error rule violated; return the warnings
+    (built-in lint and warning rules), less the rules switched off."""
     problems: list[Problem] = []
     for name, records in sections.items():
         problems.extend(_identity_problems(KINDS_BY_NAME[name].singular, records))
@@ -27,7 +31,7 @@ def check_configuration(
     for kind in ALL_KINDS:
         if kind.lint is not None and kind.name in sections:
             warnings.extend(kind.lint(sections[kind.name]))
-    return warnings
+    return evaluate(rules or RuleSet(), sections, warnings)
 
 
 def _identity_problems(singular: str, records: tuple[Record, ...]) -> list[Problem]:

@@ -89,6 +89,7 @@ def lint_stages(stages: tuple[Record, ...]) -> list[Problem]:
                     f"stage {stage.name!r} is won but its probability is {probability} %",
                     stage.location,
                     "a won stage usually has probability 100",
+                    "builtin.won-probability",
                 )
             )
         if status == "closed_lost" and probability != 0:
@@ -97,6 +98,7 @@ def lint_stages(stages: tuple[Record, ...]) -> list[Problem]:
                     f"stage {stage.name!r} is lost but its probability is {probability} %",
                     stage.location,
                     "a lost stage usually has probability 0",
+                    "builtin.lost-probability",
                 )
             )
         if status == "closed_lost" and stage.fields["rejection_reason"] is None:
@@ -105,6 +107,7 @@ def lint_stages(stages: tuple[Record, ...]) -> list[Problem]:
                     f"stage {stage.name!r} is lost but names no rejection reason",
                     stage.location,
                     "add rejection_reason so lost deals say why",
+                    "builtin.lost-reason",
                 )
             )
         if status == "open":
@@ -115,6 +118,7 @@ def lint_stages(stages: tuple[Record, ...]) -> list[Problem]:
                         f"{previous_open.name!r} ({previous_open.fields['probability']} %)",
                         stage.location,
                         "probability usually grows along the pipeline",
+                        "builtin.open-order",
                     )
                 )
             previous_open = stage
@@ -124,6 +128,7 @@ def lint_stages(stages: tuple[Record, ...]) -> list[Problem]:
                 "the pipeline has no open stage",
                 stages[0].location if stages else None,
                 "new opportunities need an open stage to start in",
+                "builtin.open-stage",
             )
         )
     return warnings

@@ -63,6 +63,8 @@ class Configuration:
     prune: Mapping[str, bool] = field(default_factory=dict)
     """Kinds whose extra items in the CRM are left alone (`prune: {kind: false}`)."""
     source: Source | None = field(default=None, compare=False)
+    rules: tuple[str, ...] = field(default=(), compare=False)
+    """The ids of the configuration's own rules (`rules.check`), which a tenant may switch off."""
 
     @functools.cached_property
     def content_digest(self) -> str:
@@ -116,6 +118,7 @@ class Configuration:
             self.limits,
             {name: value for name, value in self.prune.items() if name in kinds},
             self.source,
+            self.rules,
         )
 
 

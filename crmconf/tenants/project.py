@@ -13,6 +13,11 @@ tenants:
       username: ACME_24SO_USERNAME
       password: ACME_24SO_PASSWORD
     organization_number: "912345678"  # 24so:// only: apply refuses any other client
+    rules: {disable: [builtin.open-order]}  # rule ids this tenant switches off (optional)
+rules:                            # the firm's own rules, for every tenant (optional)
+  check:
+    - {id: lost-reason, message: lost deals say why,
+       require_stage: {status: closed_lost, with_rejection_reason: true}}
 ```
 
 The file is meant to be committed, so it must not hold a secret: a credential is the
@@ -39,6 +44,7 @@ from pydantic import (
 )
 
 from crmconf.config.files import MAX_FILE_BYTES
+from crmconf.config.firm_rules import RuleId, RuleSet, RulesSection, rule_set
 from crmconf.config.yaml_source import SourceDocument, parse, read_text
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.model.names import Name, identity, whole_number
@@ -75,6 +81,14 @@ UserId = Annotated[
 ]
 
 
+class TenantRules(BaseModel):
+    """The ids of rules one tenant switches off."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    disable: tuple[RuleId, ...] = ()
+
+
 class TenantEntry(BaseModel):
     """One client company: where its CRM is and which configuration it gets."""
 
@@ -96,6 +110,8 @@ class TenantEntry(BaseModel):
     users: dict[Name, UserId] | Text | None = None
     """User aliases the configuration's members are written as → this tenant's users (a
     contact id on 24SevenOffice, a login on the sandbox); or a YAML file of them."""
+    rules: TenantRules | None = None
+    """The rules (the firm's, the configuration's or built-in) this tenant switches off."""
 
 
 class ProjectDocument(BaseModel):
@@ -111,6 +127,8 @@ class ProjectDocument(BaseModel):
     waves: tuple[tuple[Name, ...] | Literal["rest"], ...] | None = None
     """The order `apply --all --waves` rolls out in: lists of tenant names, and at most one
     `rest` standing for every tenant no other wave names."""
+    rules: RulesSection | None = None
+    """The firm's own rules, checked in every tenant's configuration."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +147,8 @@ class Tenant:
     """24so:// only: the organisation number the client must have (see twentyfour.pinning)."""
     users: Mapping[str, str] | None = None
     """User alias → user, when the tenant maps them (crmconf.config.aliases)."""
+    rules: RuleSet = field(default_factory=RuleSet, compare=False)
+    """The project's rules and the ids switched off for this tenant (the project's and its own)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +194,7 @@ def load_project(path: Path) -> Project:
         )
     tenants: list[Tenant] = []
     seen: dict[str, Location] = {}
+    firm_rules = rule_set(document.rules, source, ("rules",))
     for index, entry in enumerate(document.tenants):
         where = source.location(("tenants", index))
         problems.extend(_entry_problems(source, index, entry))
@@ -197,6 +218,7 @@ def load_project(path: Path) -> Project:
                 where,
                 entry.organization_number,
                 _users(entry, folder, source, index, problems),
+                firm_rules + _switched_off(entry, source, index),
             )
         )
     if problems:
@@ -303,6 +325,17 @@ def _users(
         )
         return None
     return {alias: str(user) for alias, user in mapping.items()}
+
+
+def _switched_off(entry: TenantEntry, source: SourceDocument, index: int) -> RuleSet:
+    if entry.rules is None:
+        return RuleSet()
+    where = ("tenants", index, "rules", "disable")
+    return RuleSet(
+        off=tuple(
+            (rule_id, source.location((*where, i))) for i, rule_id in enumerate(entry.rules.disable)
+        )
+    )
 
 
 def is_24so(target: str) -> bool:

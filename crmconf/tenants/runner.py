@@ -44,6 +44,8 @@ def load_tenant_config(tenant: Tenant, environ: Mapping[str, str]) -> Configurat
         vars_file=tenant.variables_file,
         users=tenant.users,
         users_of=f"tenant {tenant.name!r}",
+        rules=tenant.rules,
+        rules_of=f"tenant {tenant.name!r}",
     )
 
 
