@@ -7,6 +7,7 @@ at all.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -19,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from crmconf.errors import TargetError
-from crmconf.kinds import INDUSTRIES, KINDS_BY_NAME, STATUS_TYPES
+from crmconf.kinds import INDUSTRIES, KINDS_BY_NAME, STATUS_TYPES, generation
 from crmconf.model.collector import paused
 from crmconf.model.kind import Kind
 from crmconf.model.names import identity
@@ -463,6 +464,12 @@ class _Creates:
 
 def _field_columns(kind_name: str) -> dict[str, tuple[str, str | None]]:
     """Per field of a kind: (its column, the kind a reference field names, else None)."""
+    return _field_columns_of(generation(), kind_name)
+
+
+@functools.cache
+def _field_columns_of(_generation: int, kind_name: str) -> dict[str, tuple[str, str | None]]:
+    # Asked for on every change an apply writes: built once per kind and registry.
     spec = tables()[kind_name]
     return {
         "name": (spec.name_column, None),
