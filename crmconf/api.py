@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crmconf.config.export import export_text
+from crmconf.config.files import replace_file
 from crmconf.config.firm_rules import RuleSet, with_rules
 from crmconf.config.reading import load as load_files
 from crmconf.config.selection import Selection, select_items
 from crmconf.errors import Problem, TargetError
-from crmconf.kinds import ALL_KINDS
+from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
 from crmconf.model.collector import paused
 from crmconf.model.configuration import Configuration
 from crmconf.model.state import fingerprint
@@ -29,12 +31,17 @@ from crmconf.pipeline.forecast import forecast as forecast_pipeline
 from crmconf.pipeline.gate import forecast_refusal, gated
 from crmconf.pipeline.impact import Impact, pipeline_impact
 from crmconf.planning import safety, saved
-from crmconf.planning.changes import Attested, Plan
+from crmconf.planning.changes import Action, Attested, Plan
 from crmconf.planning.planner import kinds_to_read
 from crmconf.planning.planner import plan as plan_changes
 from crmconf.targets import STATE_VARIABLE, open_target
 from crmconf.targets.base import Feature, Target
 from crmconf.targets.visibility import Check, with_checks
+
+if TYPE_CHECKING:
+    from crmconf.config.edits import SourceFile
+    from crmconf.planning.pull import Proposal, Pull
+    from crmconf.targets.snapshot import Snapshot
 
 __all__ = [
     "apply",
@@ -46,7 +53,9 @@ __all__ = [
     "load_plan",
     "open_target",
     "plan",
+    "pull",
     "saved_plan_target",
+    "write_pull",
 ]
 
 
@@ -293,6 +302,186 @@ def load_plan(
 def export(target: Target) -> str:
     """The target's settings as a configuration file that plans to no changes."""
     return export_text(target.read(ALL_KINDS), target.url)
+
+
+@dataclass(frozen=True)
+class PullPlan:
+    """What `pull` found: the proposals, and what it needs to write the accepted ones."""
+
+    found: Pull
+    plan: Plan
+    """The plan read the other way round."""
+    config: Configuration
+    snapshot: Snapshot
+    """The target as it was read: the files are checked against this very state."""
+    only: tuple[str, ...] | None
+    exclude: tuple[str, ...] | None
+
+    @property
+    def proposals(self) -> tuple[Proposal, ...]:
+        return self.found.proposals
+
+
+def pull(
+    config: Configuration,
+    target: Target,
+    *,
+    only: Iterable[str] | None = None,
+    exclude: Iterable[str] | None = None,
+) -> PullPlan:
+    """What would make the configuration's files say what the target holds, as proposals
+    (crmconf.planning.pull). Reads the target once; never writes anything."""
+    from crmconf.planning.pull import proposals
+    from crmconf.targets.snapshot import Snapshot
+
+    snapshot = Snapshot(target)
+    only = None if only is None else tuple(only)
+    exclude = None if exclude is None else tuple(exclude)
+    selection = Selection.of(only, exclude)
+    if not selection.everything:
+        # Planned with the patterns once, for their errors (a typo selects nothing); the
+        # proposals come from whole kinds, so that a rename's two names meet.
+        _pull_plan(config, snapshot, only, exclude)
+    kinds = None if selection.everything else sorted(selection.kinds())
+    found = _pull_plan(config, snapshot, kinds, None)
+    assert snapshot.state is not None
+    files = _source_files(config)
+    applied = snapshot.applied_names(KINDS_BY_NAME[name] for name in found.kinds_read)
+    pulled = proposals(found, snapshot.state, config, applied, files)
+    if not selection.everything:
+        pulled = pulled.selected(selection, config, snapshot.state)
+    return PullPlan(pulled, found, config, snapshot, only, exclude)
+
+
+def _pull_plan(
+    config: Configuration,
+    target: Target,
+    only: Iterable[str] | None,
+    exclude: Iterable[str] | None,
+) -> Plan:
+    """A drift report's plan: the differences, not what apply would allow."""
+    return plan(
+        config,
+        target,
+        only=only,
+        exclude=exclude,
+        refuse_orphans=False,
+        allow_mass_change=True,
+        allow_forecast_change=True,
+    )
+
+
+def write_pull(pulled: PullPlan, accepted: Iterable[Proposal]) -> list[Path]:
+    """Write the accepted proposals into the configuration's files; the files changed.
+
+    The edited files are loaded first, from a copy, and planned against the state pull
+    read: every accepted difference must be gone and nothing else may have changed, or
+    nothing is written (ConfigError or CrmconfError). Each file is replaced whole.
+    """
+    accepted = list(accepted)
+    if not accepted:
+        return []
+    texts = {path: after for path, (_before, after) in pulled_texts(pulled, accepted).items()}
+    _check_pulled(pulled, accepted, texts)
+    for path, text in texts.items():
+        replace_file(path, text)
+    return list(texts)
+
+
+def pulled_texts(pulled: PullPlan, accepted: Iterable[Proposal]) -> dict[Path, tuple[str, str]]:
+    """Each file the accepted proposals change: its text now, and after. Writes nothing."""
+    from crmconf.planning.pull import write
+
+    assert pulled.snapshot.state is not None
+    files = _source_files(pulled.config)
+    before = {file.path: file.text for file in files}
+    texts = write(list(accepted), files, pulled.snapshot.state)
+    return {path: (before[path], text) for path, text in texts.items()}
+
+
+def _source_files(config: Configuration) -> list[SourceFile]:
+    from crmconf.config.edits import SourceFile
+
+    variables = _variables(config)
+    return [SourceFile.read(Path(file), variables) for file in config.files]
+
+
+def _variables(config: Configuration) -> Mapping[str, str]:
+    values: Mapping[str, str] = os.environ
+    if config.source is not None and config.source.vars_file is not None:
+        from crmconf.config.variables import load_variables
+
+        values = {**values, **load_variables(Path(config.source.vars_file))}
+    return values
+
+
+def _selected_kinds(pulled: PullPlan) -> list[str] | None:
+    """The kinds --only / --exclude leave to a pull, without their patterns."""
+    selection = Selection.of(pulled.only, pulled.exclude)
+    return None if selection.everything else sorted(selection.kinds())
+
+
+def _check_pulled(pulled: PullPlan, accepted: list[Proposal], texts: Mapping[Path, str]) -> None:
+    """Load the edited files from a copy and plan them against the state that was read."""
+    import shutil
+    import tempfile
+
+    from crmconf.errors import ConfigError, CrmconfError
+
+    source = pulled.config.source
+    assert source is not None
+    root = Path(source.path)
+    covered = {key for proposal in accepted for key in proposal.covers}
+    with tempfile.TemporaryDirectory(prefix="crmconf-pull-") as folder:
+        copy = Path(folder) / root.name
+        if root.is_dir():
+            shutil.copytree(root, copy, symlinks=True)
+        for path, text in texts.items():
+            inside = (
+                copy
+                if not root.is_dir()
+                else copy / Path(path).resolve().relative_to(root.resolve())
+            )
+            inside.write_text(text, encoding="utf-8")
+        users = dict(source.users) if source.users is not None else None
+        try:
+            edited = load(
+                copy,
+                env=source.env,
+                variables=_variables(pulled.config),
+                users=users,
+                users_of=source.users_of,
+            )
+        except ConfigError as error:
+            raise CrmconfError(
+                "crmconf pull would write files that do not load, so it wrote nothing. This "
+                f"is a bug in crmconf: please report it. What the loader said:\n{error}"
+            ) from None
+        # Whole kinds: a pattern may match nothing once its item is pulled (taken out).
+        kinds = _selected_kinds(pulled)
+        after = _pull_plan(edited, pulled.snapshot, kinds, None)
+        reference = _pull_plan(pulled.config, pulled.snapshot, kinds, None)
+    from crmconf.model.names import identity
+
+    before = {
+        (change.kind, identity(change.name), change.action, frozenset(change.changed))
+        for change in reference.changes
+    }
+    wrong = []
+    for change in after.changes:
+        key = (change.kind, identity(change.name))
+        if key in covered:
+            allowed = pulled.found.leftover.get(key, frozenset()) | {"protect"}
+            if change.action is Action.UPDATE and set(change.changed) <= allowed:
+                continue
+        elif (change.kind, key[1], change.action, frozenset(change.changed)) in before:
+            continue
+        wrong.append(f"{change.kind} {change.name!r} ({change.action})")
+    if wrong:
+        raise CrmconfError(
+            "crmconf pull would write files that still differ from the target, so it wrote "
+            f"nothing: {', '.join(wrong)}. This is a bug in crmconf: please report it"
+        )
 
 
 def forecast(target: Target, by: Breakdown | str = Breakdown.STAGE) -> Forecast:

@@ -182,7 +182,11 @@ def test_the_old_sandbox_upgrades_to_hold_a_new_kind(
 
     done = upgrade_sandbox(url)
 
-    assert done == ["recorded schema version 2 as revision 0002", "added table contact_titles"]
+    assert done == [
+        "recorded schema version 2 as revision 0002",
+        "revision 0002 → 0003",
+        "added table contact_titles",
+    ]
     config = api.load(write_config(TITLES))
     with SandboxTarget.open(url) as target:
         api.apply(api.plan(config, target), target)

@@ -29,7 +29,8 @@ from tests.test_sandbox import MANY_CREATES
 Cli = Callable[..., Result]
 Write = Callable[..., Path]
 
-BOOKKEEPING = ("crmconf_history", "crmconf_lock")
+BOOKKEEPING = ("crmconf_history", "crmconf_lock", "crmconf_applied_names")
+"""crmconf's own tables outside the undo log: an apply counts none of their rows."""
 
 
 def _data(url: str) -> dict[str, list[tuple[object, ...]]]:
@@ -347,7 +348,13 @@ def test_a_version_1_sandbox_is_read_as_it_is_and_upgraded_only_when_asked(
 ) -> None:
     path = demo_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as connection:
-        for table in ("crmconf_history", "crmconf_lock", "crmconf_protected", "alembic_version"):
+        for table in (
+            "crmconf_history",
+            "crmconf_lock",
+            "crmconf_protected",
+            "crmconf_applied_names",
+            "alembic_version",
+        ):
             connection.execute(f"DROP TABLE {table}")
         connection.execute("DELETE FROM crmconf_meta WHERE key != 'schema_version'")
         connection.execute("UPDATE crmconf_meta SET value = '1' WHERE key = 'schema_version'")
@@ -363,7 +370,7 @@ def test_a_version_1_sandbox_is_read_as_it_is_and_upgraded_only_when_asked(
     upgraded = cli("sandbox", "upgrade", "--target", demo_url)
     assert upgraded.exit_code == 0, upgraded.output
     assert "recorded schema version 1 as revision 0001" in upgraded.stdout
-    assert "revision 0001 → 0002" in upgraded.stdout
+    assert "revision 0001 → 0003" in upgraded.stdout
     with SandboxTarget.open(demo_url) as target:
         assert target.history() == []
     with sqlite3.connect(path) as connection:
@@ -371,7 +378,7 @@ def test_a_version_1_sandbox_is_read_as_it_is_and_upgraded_only_when_asked(
             "SELECT value FROM crmconf_meta WHERE key = 'schema_version'"
         ).fetchone()
         revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-    assert (version, revision) == (("3",), ("0002",))
+    assert (version, revision) == (("3",), ("0003",))
     assert cli("apply", SEED, "--target", demo_url, "--yes").exit_code == 0
 
 

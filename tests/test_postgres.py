@@ -34,7 +34,8 @@ from tests.test_sandbox import MANY_CREATES
 Cli = Callable[..., Result]
 Write = Callable[..., Path]
 
-BOOKKEEPING = ("crmconf_history", "crmconf_lock")
+BOOKKEEPING = ("crmconf_history", "crmconf_lock", "crmconf_applied_names")
+"""crmconf's own tables outside the undo log: an apply counts none of their rows."""
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
 

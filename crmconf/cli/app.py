@@ -61,6 +61,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "crmconf.cli.plan_commands:plan_command",
         "Show what applying PATH would change. Never writes to the target.",
     ),
+    "pull": (
+        "crmconf.cli.pull_command:pull",
+        "Bring what the CRM holds back into PATH's files, in place, keeping their comments.",
+    ),
     "rollback": (
         "crmconf.cli.history_commands:rollback",
         "Undo a recorded apply or move exactly: settings and every record it touched.",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -35,7 +34,7 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from crmconf.errors import ConfigError, CrmconfError
+        from crmconf.errors import ConfigError
 
         try:
             return command(*args, **kwargs)
@@ -211,10 +210,6 @@ STANDARD_OUTPUT = "-"
 """What `-o` takes for standard output."""
 
 
-class OutputError(CrmconfError):
-    """An output path crmconf will not write: a device, a pipe, a directory, a broken link."""
-
-
 def is_standard_output(path: Path | None) -> bool:
     return path is not None and str(path) == STANDARD_OUTPUT
 
@@ -227,44 +222,11 @@ def write_atomically(path: Path, text: str) -> None:
     link to one with a regular file would break it (as root, /dev/full). A symlink to a
     regular file stays a symlink; its file is rewritten.
     """
-    import stat
-    import tempfile
-
     if is_standard_output(path):
         click.echo(text, nl=False)
         return
-    path = _regular_destination(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    temporary: Path | None = None
-    try:
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=directory, prefix=f".{path.name}.", delete=False
-        ) as handle:
-            temporary = Path(handle.name)
-            handle.write(text)
-        if path.exists():  # a rewritten file keeps its permissions; the temporary one has 0600
-            temporary.chmod(stat.S_IMODE(path.stat().st_mode))
-        os.replace(temporary, path)
-    except OSError as error:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        raise CrmconfError(f"cannot write {path}: {error.strerror}") from None
+    from crmconf.config.files import replace_file
 
-
-def _regular_destination(path: Path) -> Path:
-    """The regular file (or new path) that writing to path means, else OutputError."""
-    import stat
-
-    hint = f"write to a regular file, or give -o {STANDARD_OUTPUT} for standard output"
-    try:
-        mode = path.stat().st_mode  # follows links: what a link leads to decides
-    except FileNotFoundError:
-        if path.is_symlink():
-            raise OutputError(f"cannot write {path}: it is a link to nothing; {hint}") from None
-        return path
-    except OSError as error:
-        raise OutputError(f"cannot write {path}: {error.strerror}") from None
-    if stat.S_ISREG(mode):
-        return Path(os.path.realpath(path))
-    what = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a device, pipe or socket)"
-    raise OutputError(f"cannot write {path}: it is {what}; {hint}")
+    replace_file(
+        path, text, f"write to a regular file, or give -o {STANDARD_OUTPUT} for standard output"
+    )

@@ -156,3 +156,34 @@ def unmanaged_yaml(unmanaged: Mapping[str, tuple[ExistingItem, ...]]) -> str:
     return yaml.dump(
         document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=None
     )
+
+
+def flow_text(value: Any) -> str:
+    """One value (a scalar, a list, an item's entry) on one line, as export writes it:
+    what `crmconf pull` puts into a file in place of what was there."""
+    text = yaml.dump(
+        [value],
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=True,
+        width=_NO_WRAPPING,
+    )
+    return _unescape_astral(text.strip()[1:-1])
+
+
+def block_lines(entry: Any) -> list[str]:
+    """An item's entry as export writes it as an item of a block list, one line each: the
+    first starts with `- `, the others are indented under it."""
+    if not isinstance(entry, dict):
+        return [f"- {flow_text(entry)}"]
+    text = yaml.dump(
+        entry,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=None,
+        width=_NO_WRAPPING,
+    )
+    first, *rest = _unescape_astral(text).splitlines()
+    return [f"- {first}", *(f"  {line}" for line in rest)]

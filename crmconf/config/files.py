@@ -12,7 +12,7 @@ import stat
 from contextvars import ContextVar
 from pathlib import Path as FilePath
 
-from crmconf.errors import ConfigError, Location, Problem
+from crmconf.errors import ConfigError, CrmconfError, Location, Problem
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -171,3 +171,51 @@ def refuse_overlay(path: FilePath) -> None:
             )
         ]
     )
+
+
+class OutputError(CrmconfError):
+    """An output path crmconf will not write: a device, a pipe, a directory, a broken link."""
+
+
+def replace_file(path: FilePath, text: str, hint: str = "write to a regular file") -> None:
+    """Write a whole file or nothing: a failed write never leaves half a file, nor the
+    temporary one beside it.
+
+    Only a regular file (or a new path) is replaced: replacing a device, a pipe or the
+    link to one with a regular file would break it (as root, /dev/full). A symlink to a
+    regular file stays a symlink; its file is rewritten.
+    """
+    import tempfile
+
+    path = _regular_destination(path, hint)
+    directory = path.parent if str(path.parent) else FilePath(".")
+    temporary: FilePath | None = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=directory, prefix=f".{path.name}.", delete=False
+        ) as handle:
+            temporary = FilePath(handle.name)
+            handle.write(text)
+        if path.exists():  # a rewritten file keeps its permissions; the temporary one has 0600
+            temporary.chmod(stat.S_IMODE(path.stat().st_mode))
+        os.replace(temporary, path)
+    except OSError as error:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        raise CrmconfError(f"cannot write {path}: {error.strerror}") from None
+
+
+def _regular_destination(path: FilePath, hint: str) -> FilePath:
+    """The regular file (or new path) that writing to path means, else OutputError."""
+    try:
+        mode = path.stat().st_mode  # follows links: what a link leads to decides
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise OutputError(f"cannot write {path}: it is a link to nothing; {hint}") from None
+        return path
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror}") from None
+    if stat.S_ISREG(mode):
+        return FilePath(os.path.realpath(path))
+    what = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a device, pipe or socket)"
+    raise OutputError(f"cannot write {path}: it is {what}; {hint}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import getpass
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -104,6 +104,12 @@ class Target(ABC):
         """Restore deleted customers, all or none (RESTORE_CUSTOMERS)."""
         self.capabilities().require(Feature.RESTORE_CUSTOMERS, self.url)
         raise NotImplementedError
+
+    def applied_names(self, kinds: Iterable[Kind]) -> Mapping[str, Mapping[str, str]]:
+        """Per kind, the name crmconf last applied to each item id (as text), so that
+        `crmconf pull` tells a rename in the CRM from a removal and an addition; empty
+        where the target keeps no such record."""
+        return {}
 
     # What a run says about the target besides its plan: None where there is nothing to say.
 

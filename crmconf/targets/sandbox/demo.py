@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert
 
-from crmconf.kinds import RESTORE_CUSTOMERS, SHOW_AS_TAB
+from crmconf.kinds import ALL_KINDS, RESTORE_CUSTOMERS, SHOW_AS_TAB
+from crmconf.targets.sandbox import names
 from crmconf.targets.sandbox import schema as s
 
 USERS = (
@@ -159,3 +160,4 @@ def load_demo(connection: Connection) -> None:
             }
         )
     connection.execute(insert(s.opportunities), opportunities)
+    names.record(connection, ALL_KINDS)  # crmconf made them: a rename later is the CRM's

@@ -180,5 +180,15 @@ protected = Table(
 )
 """Items applied with `protect: true`: the protection outlives their configuration entry."""
 
+applied_names = Table(
+    "crmconf_applied_names",
+    metadata,
+    Column("kind", String(50), primary_key=True),
+    Column("item_id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+)
+"""The name crmconf last left on each item of a kind it applied (revision 0003): a name
+differing now was changed in the CRM, by id, which `crmconf pull` reads as a rename."""
+
 LEGACY_REVISIONS = {"1": "0001", "2": "0002"}
 """The Alembic revision a sandbox of a schema version before Alembic is at."""

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from crmconf.errors import TargetError
-from crmconf.kinds import INDUSTRIES, KINDS_BY_NAME, STATUS_TYPES, generation
+from crmconf.kinds import ALL_KINDS, INDUSTRIES, KINDS_BY_NAME, STATUS_TYPES, generation
 from crmconf.model.collector import paused
 from crmconf.model.kind import Kind
 from crmconf.model.names import identity
@@ -34,6 +34,7 @@ from crmconf.targets.capabilities import Capabilities
 from crmconf.targets.customers import DeletedCustomer, Restored
 from crmconf.targets.postgres import with_driver
 from crmconf.targets.sandbox import DEFAULT_TARGET, history, revisions, schema
+from crmconf.targets.sandbox import names as applied
 from crmconf.targets.sandbox.customers import read_deleted, restore_deleted
 from crmconf.targets.sandbox.history import RolledBack
 from crmconf.targets.sandbox.journal import CHUNK, Journal
@@ -136,6 +137,19 @@ class SandboxTarget(Target):
                 changes=plan_document(plan)["changes"],
                 config_digest=plan.config_digest,
             )
+            managed = [KINDS_BY_NAME[k] for k in plan.existing_counts if k in KINDS_BY_NAME]
+            applied.record(connection, managed)
+
+    def applied_names(self, kinds: Iterable[Kind]) -> Mapping[str, Mapping[str, str]]:
+        """Per kind, the name crmconf last applied to each item id; a sandbox from before
+        revision 0003 kept none."""
+        if self.schema.revision in ("0001", "0002"):
+            return {}
+        try:
+            with self.reader.connect() as connection:
+                return applied.read(connection, kinds)
+        except SQLAlchemyError as error:
+            raise TargetError(f"cannot read {self.url}: {_reason(error)}") from None
 
     def _refuse_if_missing(self, kinds: Iterable[Kind]) -> None:
         """An older schema is read as it is, unless a kind asked for has no table there."""
@@ -182,9 +196,11 @@ class SandboxTarget(Target):
     ) -> list[RolledBack]:
         """Undo a recorded entry exactly, or refuse; see `history.rollback`."""
         with self._writing("rollback") as connection:
-            return history.rollback(
+            undone = history.rollback(
                 connection, entry_id, actor=self.actor, cascade=cascade, skip_changed=skip_changed
             )
+            applied.record(connection, ALL_KINDS)
+            return undone
 
     def count_customers(self, kind: Kind, name: str) -> int:
         """Customers whose industry or status type is `name` (deleted ones included)."""

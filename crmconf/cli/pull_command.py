@@ -1,0 +1,169 @@
+"""`crmconf pull`: bring changes made in the CRM by hand back into the configuration's
+files, in place, each written where its item is (crmconf.planning.pull)."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from crmconf.cli import colour
+from crmconf.cli.common import config_argument, fail, load_config, reports_errors, target_option
+from crmconf.cli.environments import environment_options
+from crmconf.cli.only import excluded, only_kinds, only_option
+
+if TYPE_CHECKING:
+    from crmconf.api import PullPlan
+    from crmconf.planning.pull import Proposal
+
+_ANSWERS = "[y,n,a,q,?]"
+_HELP = (
+    "y - write this change\n"
+    "n - leave it\n"
+    "a - write this change and every one after it\n"
+    "q - leave this one and every one after it (what you accepted is written)\n"
+    "? - this help"
+)
+
+
+@click.command()
+@config_argument
+@target_option
+@environment_options
+@only_option
+@click.option(
+    "--interactive",
+    "-i",
+    is_flag=True,
+    help="Offer each change on its own: y, n, a (all from here), q (quit), like git add -p.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Write nothing: show the changes and the files' diff."
+)
+@reports_errors
+def pull(
+    path: Path,
+    target: str | None,
+    env: str | None,
+    vars_file: Path | None,
+    only: str | None,
+    exclude: str | None,
+    interactive: bool,
+    dry_run: bool,
+) -> None:
+    """Bring what the CRM holds back into PATH's files, in place, keeping their comments.
+
+    Each difference is written where its item is defined (the base or the overlay that
+    wrote the value); new items are added to the list they belong to. A rename made in
+    the CRM (same id, new name) becomes a rename with renamed_from. What the target
+    cannot read, and renames or removals the configuration declares but were not
+    applied yet, are left alone and listed. Afterwards plan is empty for what was
+    pulled. Never writes to the target.
+    """
+    from crmconf.api import pull as pull_target
+    from crmconf.api import write_pull
+    from crmconf.targets import open_target, target_url
+
+    if interactive and dry_run:
+        fail("--interactive and --dry-run do not go together: --dry-run asks nothing")
+    config = load_config(path, False, env, vars_file)
+    with open_target(target_url(target)) as crm:
+        pulled = pull_target(config, crm, only=only_kinds(config, only), exclude=excluded(exclude))
+        heading = crm.account_heading()
+    if heading:
+        click.echo(heading)
+    _report_left_alone(pulled)
+    if not pulled.proposals:
+        click.echo(f"Nothing to pull: {path} says what the target holds.")
+        return
+    accepted = _choose(pulled) if interactive else list(pulled.proposals)
+    if not interactive:
+        for proposal in pulled.proposals:
+            click.echo(colour.plan_text(proposal.describe()))
+    if dry_run:
+        _show_diff(pulled, accepted)
+        click.echo(f"\n{_count(len(accepted))} to pull; nothing was written (--dry-run).")
+        return
+    changed = write_pull(pulled, accepted)
+    if not changed:
+        click.echo("Nothing was written.")
+        return
+    click.echo(
+        f"\nPulled {_count(len(accepted))} into {len(changed)} file(s): "
+        + ", ".join(str(file) for file in changed)
+    )
+    _warn_shared(pulled, changed, env)
+
+
+def _report_left_alone(pulled: PullPlan) -> None:
+    for note in pulled.found.left_alone:
+        click.echo(colour.warning(f"left alone: {note}"), err=True)
+
+
+def _choose(pulled: PullPlan) -> list[Proposal]:
+    """Ask about each proposal; Ctrl-C writes nothing, end of input is a quit."""
+    accepted: list[Proposal] = []
+    everything = False
+    for number, proposal in enumerate(pulled.proposals, 1):
+        click.echo(colour.plan_text(proposal.describe()))
+        if everything:
+            accepted.append(proposal)
+            continue
+        while True:
+            click.echo(
+                f"Pull this change ({number}/{len(pulled.proposals)}) {_ANSWERS}? ", nl=False
+            )
+            try:
+                line = sys.stdin.readline()
+            except KeyboardInterrupt:
+                fail("cancelled; no file was changed")
+            answer = line.strip().lower()
+            if not line:  # end of input
+                click.echo()
+                return accepted
+            if answer in ("y", "n", "a", "q"):
+                break
+            click.echo(_HELP)
+        if answer == "q":
+            return accepted
+        if answer in ("y", "a"):
+            accepted.append(proposal)
+        everything = answer == "a"
+    return accepted
+
+
+def _show_diff(pulled: PullPlan, accepted: list[Proposal]) -> None:
+    from crmconf.api import pulled_texts
+
+    for file, (before, after) in pulled_texts(pulled, accepted).items():
+        diff = difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"a/{file}",
+            tofile=f"b/{file}",
+        )
+        sys.stdout.write("".join(diff))
+
+
+def _warn_shared(pulled: PullPlan, changed: list[Path], env: str | None) -> None:
+    """A base file edited while pulling one environment changes what every other sees."""
+    if env is None:
+        return
+    from crmconf.config.files import ENVIRONMENTS
+
+    shared = [file for file in changed if ENVIRONMENTS not in Path(file).parts]
+    if shared:
+        click.echo(
+            colour.warning(
+                f"note: {', '.join(map(str, shared))} is the base every environment shares: "
+                "plan the other environments too"
+            ),
+            err=True,
+        )
+
+
+def _count(number: int) -> str:
+    return f"{number} change{'s' if number != 1 else ''}"
