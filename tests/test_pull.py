@@ -62,7 +62,7 @@ customer_info:
 categories:
   - {name: Leverantör, show_on: both}   # suppliers
   - name: Partner        # our partners
-    show_on: both    # only customers
+    show_on: both        # only customers
 groups:
   - name: Administration
     type: standard
@@ -73,7 +73,7 @@ groups:
     members:
       - anna@example.com   # lead
 industries:
-  - name: Byggnad       # construction
+  - name: Byggnad  # construction
     renamed_from: [Bygg]
   - Data/IT
 status_types: [Aktiv, Ej bearbetad, Vilande, Ny kund]
@@ -183,7 +183,7 @@ def test_interactive_pull_writes_only_the_changes_accepted(
     assert "(1/7)" in pulled.output and "(3/7)" in pulled.output
     written = config.read_text(encoding="utf-8")
     assert "show_as_tab: false" in written  # 1: no
-    assert "show_on: both    # only customers" in written  # 2: yes
+    assert "show_on: both        # only customers" in written  # 2: yes
     assert "- Bygg       # construction" in written  # 3: quit
     assert "Pulled 1 change into 1 file(s)" in pulled.output
     assert cli("drift", config, "--target", demo_url).exit_code == 2  # the rest still differ
@@ -221,7 +221,7 @@ def test_dry_run_shows_the_diff_and_writes_nothing(
     assert config.read_text(encoding="utf-8") == CONFIG
     assert f"--- a/{config}" in shown.output
     assert "-  - Turism\n" in shown.output
-    assert "+    show_on: both    # only customers\n" in shown.output
+    assert "+    show_on: both        # only customers\n" in shown.output
     assert "7 changes to pull; nothing was written (--dry-run)." in shown.output
     refused = cli("pull", config, "--target", demo_url, "--dry-run", "-i")
     assert refused.exit_code == 1 and "do not go together" in refused.output
@@ -294,7 +294,7 @@ def test_only_and_exclude_select_what_is_pulled(
 
     _ok(cli("pull", config, "--target", demo_url, "--exclude", "industries"))
     written = config.read_text(encoding="utf-8")
-    assert "- Turism" in written and "show_on: both    # only customers" in written
+    assert "- Turism" in written and "show_on: both        # only customers" in written
 
     before = config.read_bytes()
     typo = cli("pull", config, "--target", demo_url, "--only", "industries:Bgyg*")

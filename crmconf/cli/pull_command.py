@@ -121,8 +121,9 @@ def _choose(pulled: PullPlan) -> list[Proposal]:
             except KeyboardInterrupt:
                 fail("cancelled; no file was changed")
             answer = line.strip().lower()
+            if not sys.stdin.isatty():
+                click.echo(answer)  # answers from a pipe or file show in the log
             if not line:  # end of input
-                click.echo()
                 return accepted
             if answer in ("y", "n", "a", "q"):
                 break

@@ -28,6 +28,8 @@ from crmconf.model.kind import Kind
 from crmconf.model.names import identity
 
 _BOM = "\ufeff"
+_COMMENT_GAP = re.compile(r"[ \t]+(?=#)")
+"""The blanks between a value and the comment after it on its line."""
 _VARIABLE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -336,9 +338,19 @@ class SourceFile:
                 )
         text = self.text
         crlf = "\r\n" in text  # a file written with CRLF line ends keeps them
+        following = len(text)
         for edit in reversed(edits):
-            new = edit.new.replace("\n", "\r\n") if crlf else edit.new
-            text = text[: edit.start] + new + text[edit.end :]
+            start, end, new = edit.start, edit.end, edit.new
+            if "\n" not in new and "\n" not in text[start:end]:
+                # A comment after the value stays in its column where there is room.
+                gap = _COMMENT_GAP.match(text, end)
+                if gap is not None and gap.end() <= following:
+                    spaces = len(gap[0]) - (len(new) - (end - start))
+                    new += " " * max(min(2, len(gap[0])), spaces)
+                    end = gap.end()
+            following = start
+            new = new.replace("\n", "\r\n") if crlf else new
+            text = text[:start] + new + text[end:]
         return (_BOM if self.bom else "") + text
 
 
