@@ -21,7 +21,7 @@ from crmconf.config.files import replace_file
 from crmconf.config.firm_rules import RuleSet, with_rules
 from crmconf.config.reading import load as load_files
 from crmconf.config.selection import Selection, select_items
-from crmconf.errors import Problem, TargetError
+from crmconf.errors import CrmconfError, Problem, TargetError
 from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
 from crmconf.model.collector import paused
 from crmconf.model.configuration import Configuration
@@ -31,7 +31,7 @@ from crmconf.pipeline.forecast import forecast as forecast_pipeline
 from crmconf.pipeline.gate import forecast_refusal, gated
 from crmconf.pipeline.impact import Impact, pipeline_impact
 from crmconf.planning import safety, saved
-from crmconf.planning.changes import Action, Attested, Plan
+from crmconf.planning.changes import Action, Attested, Change, Plan
 from crmconf.planning.planner import kinds_to_read
 from crmconf.planning.planner import plan as plan_changes
 from crmconf.targets import STATE_VARIABLE, open_target
@@ -381,6 +381,17 @@ def write_pull(pulled: PullPlan, accepted: Iterable[Proposal]) -> list[Path]:
     accepted = list(accepted)
     if not accepted:
         return []
+    chosen = {proposal.key for proposal in accepted}
+    missing = [
+        f"{proposal.label} goes with {', '.join(proposal.goes_with)}"
+        for proposal in accepted
+        if not set(proposal.requires) <= chosen
+    ]
+    if missing:
+        raise CrmconfError(
+            f"{'; '.join(missing)}: one names the other, so the files would not load with only "
+            "one of them. Accept both, or neither; no file was changed"
+        )
     texts = {path: after for path, (_before, after) in pulled_texts(pulled, accepted).items()}
     _check_pulled(pulled, accepted, texts)
     for path, text in texts.items():
@@ -463,20 +474,26 @@ def _check_pulled(pulled: PullPlan, accepted: list[Proposal], texts: Mapping[Pat
         reference = _pull_plan(pulled.config, pulled.snapshot, kinds, None)
     from crmconf.model.names import identity
 
-    before = {
-        (change.kind, identity(change.name), change.action, frozenset(change.changed))
-        for change in reference.changes
-    }
+    leftover = pulled.found.leftover
+
+    def signature(change: Change) -> tuple[str, str, Action, frozenset[str]]:
+        # Which items a plan calls moved in a reordered list depends on the others.
+        ordering = leftover.get((change.kind, ""), frozenset())
+        changed = frozenset(change.changed) - ordering
+        return change.kind, identity(change.name), change.action, changed
+
+    before = {signature(change) for change in reference.changes}
     wrong = []
     for change in after.changes:
         key = (change.kind, identity(change.name))
-        if key in covered:
-            allowed = pulled.found.leftover.get(key, frozenset()) | {"protect"}
-            if change.action is Action.UPDATE and set(change.changed) <= allowed:
-                continue
-        elif (change.kind, key[1], change.action, frozenset(change.changed)) in before:
+        # Left alone, and said: a parent, the order of a list; `protect` is never pulled.
+        tolerated = leftover.get(key, frozenset()) | leftover.get((change.kind, ""), frozenset())
+        if change.action is Action.UPDATE and set(change.changed) <= tolerated | {"protect"}:
             continue
-        wrong.append(f"{change.kind} {change.name!r} ({change.action})")
+        if key not in covered and signature(change) in before:
+            continue  # a difference not pulled, as it was
+        changed = f": {', '.join(change.changed)}" if change.changed else ""
+        wrong.append(f"{change.kind} {change.name!r} ({change.action}{changed})")
     if wrong:
         raise CrmconfError(
             "crmconf pull would write files that still differ from the target, so it wrote "

@@ -444,7 +444,7 @@ def test_a_stage_added_in_the_crm_goes_to_its_place_in_the_pipeline(
 
     by_hand(demo_url, "UPDATE stages SET position = 10 WHERE title = 'Steg 1 Telefonsamtal'")
     moved = _ok(cli("pull", config, "--target", demo_url))
-    assert "its place in the list differs in the CRM: move the entry by hand" in moved.output
+    assert "the order of the stages differs in the CRM: reorder the entries" in moved.output
     assert "Nothing to pull" in moved.output
 
 

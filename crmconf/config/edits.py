@@ -22,6 +22,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from crmconf.config.export import block_lines, flow_text
 from crmconf.config.files import read_bytes
+from crmconf.config.variables import references_variables, substituted
 from crmconf.config.yaml_source import read_text
 from crmconf.errors import CrmconfError, Location
 from crmconf.model.kind import Kind
@@ -30,7 +31,6 @@ from crmconf.model.names import identity
 _BOM = "\ufeff"
 _COMMENT_GAP = re.compile(r"[ \t]+(?=#)")
 """The blanks between a value and the comment after it on its line."""
-_VARIABLE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -160,12 +160,7 @@ class SourceFile:
         return None
 
     def substituted(self, value: str) -> str:
-        return _VARIABLE.sub(
-            lambda match: (
-                "${" + match[2] + "}" if match[1] else self.variables.get(match[2], match[0])
-            ),
-            value,
-        )
+        return substituted(value, self.variables)
 
     def find(self, kind: Kind, name: str) -> Entry | None:
         """The entry of an item here, by identity (the first, as the loader merges)."""
@@ -178,7 +173,7 @@ class SourceFile:
 
     def has_variable(self, node: Node) -> bool:
         """Whether a value is written with `${NAME}`: pull leaves it to whoever sets NAME."""
-        return "${" in self.text[node.start_mark.index : _end(node)]
+        return references_variables(self.text[node.start_mark.index : _end(node)])
 
     # Planning edits.
 
@@ -214,22 +209,30 @@ class SourceFile:
         if name is not None:
             found = entry.pair(kind.key_field)
             assert found is not None
-            self._replace_value(found[1], name)
+            self._replace_value(*found, name)
         for key, value in fields.items():
             found = entry.pair(key)
             if found is not None:
-                self._replace_value(found[1], value)
+                self._replace_value(*found, value)
             else:
                 self._append_pair(entry.node, key, value)
 
-    def _replace_value(self, node: Node, value: Any) -> None:
+    def _replace_value(self, key: ScalarNode, node: Node, value: Any) -> None:
         start = node.start_mark.index
-        if isinstance(node, SequenceNode) and not node.flow_style and value:
-            indent = "\n" + " " * node.start_mark.column
-            new = indent.join(f"- {flow_text(item)}" for item in value)
-        else:
-            new = flow_text(value)
-        self._add(start, _end(node), new)
+        if isinstance(node, SequenceNode) and not node.flow_style:
+            if value:
+                indent = "\n" + " " * node.start_mark.column
+                new = indent.join(f"- {flow_text(item)}" for item in value)
+                self._add(start, _end(node), new)
+                return
+            # `[]` cannot stand where the dash of a block list was (it may be at the key's
+            # column): it goes after the key, with a comment written there.
+            between = self.text[key.end_mark.index : start]
+            comment = between[between.find("#") :].split("\n")[0].rstrip() if "#" in between else ""
+            new = ": []" + (f"  {comment}" if comment else "")
+            self._add(key.end_mark.index, _end(node), new)
+            return
+        self._add(start, _end(node), flow_text(value))
 
     def _append_pair(self, mapping: MappingNode, key: str, value: Any) -> None:
         last = mapping.value[-1][1]

@@ -26,7 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from yaml.nodes import Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from crmconf.config.edits import Entry, SourceFile
 from crmconf.config.export import item_entry
@@ -75,6 +75,11 @@ class Proposal:
     """ADD, of a tree: the new item's new subitems, nested in its entry."""
     below: tuple[str, ...] = ()
     """REMOVE, of a tree: the subitems taken out with the item's entry."""
+    requires: tuple[tuple[str, str], ...] = ()
+    """The proposals (by key) this one cannot be written without: those a reference it
+    writes, or takes away, makes necessary (a stage and the rejection reason it names)."""
+    goes_with: tuple[str, ...] = ()
+    """How the required proposals are shown."""
     note: str = ""
     where: str = ""
     """The file and line it is written at (ADD: the list it goes into)."""
@@ -122,7 +127,13 @@ class Proposal:
                 text += without_bidi_controls(shown(value))
         if self.note:
             text += f"\n      ({self.note})"
+        if self.goes_with:
+            text += f"\n      (goes with the change of {', '.join(self.goes_with)})"
         return text
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind.singular} {without_bidi_controls(shown(self.name))}"
 
 
 @dataclass(frozen=True)
@@ -146,7 +157,8 @@ class Pull:
     left_alone: tuple[Note, ...]
     """Differences pull does not write, each with why."""
     leftover: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
-    """Per item, the fields of its difference left alone (order, nesting)."""
+    """Per item (kind, identity), the fields of its difference left alone: its parent; per
+    kind (kind, ""), `position` when the order of its list differs."""
 
     def selected(self, selection: Selection, config: Configuration, state: State) -> Pull:
         """The proposals and notes about items `--only` / `--exclude` keep: an item is kept
@@ -284,6 +296,7 @@ def proposals(
                 if proposal is not None:
                     found.append(proposal)
     found = [kept for proposal in found if (kept := _writable(proposal, files, left))]
+    found = _with_references(found, config, left)
     for kind_name, unmanaged in plan.unmanaged.items():
         kind = KINDS_BY_NAME[kind_name]
         names = ", ".join(shown(item.name) for item in unmanaged)
@@ -296,6 +309,100 @@ def proposals(
         text = f"not read from the target, so not pulled: {check.message.splitlines()[0]}"
         left.append(Note("", None, text))
     return Pull(tuple(found), tuple(left), leftover)
+
+
+def _with_references(
+    found: list[Proposal], config: Configuration, left: list[Note]
+) -> list[Proposal]:
+    """Each proposal with the others it needs because of references between items, and
+    without those whose references would name nothing once written (left alone, said)."""
+    added: dict[tuple[str, str], Proposal] = {}
+    removed: dict[tuple[str, str], Proposal] = {}
+    for proposal in found:
+        kind_name = proposal.kind.name
+        if proposal.step is Step.ADD:
+            for key in proposal.covers:
+                added[key] = proposal
+        elif proposal.step is Step.REMOVE:
+            for key in proposal.covers:
+                removed[key] = proposal
+        elif proposal.step is Step.RENAME:
+            assert proposal.new_name is not None
+            removed[proposal.key] = proposal
+            added[(kind_name, identity(proposal.new_name))] = proposal
+    by_key = {proposal.key: proposal for proposal in found}
+    needs: dict[tuple[str, str], set[tuple[str, str]]] = {p.key: set() for p in found}
+    blocked: dict[tuple[str, str], str] = {}
+
+    def check(proposal: Proposal, field: str, value: Any, target: str) -> None:
+        key = (target, identity(value))
+        if key in added and added[key] is not proposal:
+            needs[proposal.key].add(added[key].key)
+        elif key in removed or not any(r.key == key[1] for r in config.records(_kind(target))):
+            blocked.setdefault(
+                proposal.key,
+                f"its {field} would name {shown(value)}, which the configuration would not have",
+            )
+
+    for proposal in found:
+        for reference in proposal.kind.references:
+            target = reference.kind
+            if reference.field == "parent" or not config.manages(_kind(target)):
+                continue
+            values: list[Any] = []
+            if proposal.step is Step.ADD:
+                assert proposal.item is not None
+                values = [
+                    item.fields.get(reference.field) for item in (proposal.item, *proposal.children)
+                ]
+            elif reference.field in proposal.fields:
+                values = [proposal.fields[reference.field]]
+            for value in values:
+                if value is not None:
+                    check(proposal, reference.field, value, target)
+    # An item taken out (or renamed) that a written entry still names needs that entry's change.
+    for kind in ALL_KINDS:
+        for reference in kind.references:
+            if reference.field == "parent" or not config.manages(kind):
+                continue
+            for record in config.records(kind):
+                value = record.fields.get(reference.field)
+                taking = removed.get((reference.kind, identity(value))) if value else None
+                if taking is None:
+                    continue
+                changing = by_key.get((kind.name, record.key))
+                if changing is not None and (
+                    changing.step is Step.REMOVE or reference.field in changing.fields
+                ):
+                    needs[taking.key].add(changing.key)
+                else:
+                    blocked.setdefault(
+                        taking.key,
+                        f"{kind.singular} {shown(record.name)} still names it in the configuration",
+                    )
+    # What needs a blocked proposal is blocked too.
+    changed = True
+    while changed:
+        changed = False
+        for key, required in needs.items():
+            if key not in blocked and any(other in blocked for other in required):
+                blocked[key] = "it goes with a change left alone"
+                changed = True
+    kept = []
+    for proposal in found:
+        reason = blocked.get(proposal.key)
+        if reason is not None:
+            label = f"{proposal.kind.singular} {shown(proposal.name)}"
+            left.append(Note(proposal.kind.name, proposal.name, f"{label}: {reason}"))
+            continue
+        wanted = sorted(needs[proposal.key])
+        labels = tuple(by_key[key].label for key in wanted)
+        kept.append(replace(proposal, requires=tuple(wanted), goes_with=labels))
+    return kept
+
+
+def _kind(name: str) -> Kind:
+    return KINDS_BY_NAME[name]
 
 
 def _below(config: Configuration, kind: Kind, name: str) -> tuple[str, ...]:
@@ -416,6 +523,14 @@ def _update(
 ) -> Proposal | None:
     assert change.before is not None and change.after is not None
     label = f"{kind.singular} {shown(change.name)}"
+    if "position" in change.changed and (kind.name, "") not in leftover:
+        # Which items a plan calls moved depends on the others, so the order is the kind's.
+        leftover[(kind.name, "")] = frozenset({"position"})
+        text = (
+            f"the order of the {kind.plural} differs in the CRM: reorder the entries by hand "
+            "(crmconf plan shows where each one moves)"
+        )
+        left.append(Note(kind.name, None, text))
     new_name = None
     if "name" in change.changed:
         old = str(change.before["name"])
@@ -429,10 +544,10 @@ def _update(
         new_name = old
     fields = {name: change.before.get(name) for name in change.changed if name not in _NOT_WRITTEN}
     fields.pop("name", None)
-    skipped = frozenset(change.changed) & _NOT_WRITTEN - {"protect"}
-    if skipped:
-        leftover[(kind.name, identity(change.name))] = skipped
-        left.append(Note(kind.name, change.name, f"{label}: {_moved_note(skipped)}"))
+    if "parent" in change.changed:
+        leftover[(kind.name, identity(change.name))] = frozenset({"parent"})
+        left.append(Note(kind.name, change.name, f"{label}: {_moved_note(frozenset({'parent'}))}"))
+
     if not fields and new_name is None:
         return None
     before = {name: change.after.get(name) for name in fields}
@@ -611,7 +726,12 @@ def _previous_in_file(
 ) -> Node | None:
     """The kept item of the file's list the new one follows in the CRM's order (None:
     it goes first)."""
-    written = {identity(file.name_of(kind, node) or ""): node for node in kept}
+    written: dict[str, Node] = {}
+    for node in kept:
+        # An entry renamed from a name the CRM still has stands where that item stands.
+        for name in (file.name_of(kind, node), *_renamed_from(file, node)):
+            if name is not None:
+                written.setdefault(identity(name), node)
     previous = None
     for existing in state.of(kind):
         if existing.key == item.key:
@@ -619,6 +739,16 @@ def _previous_in_file(
         if existing.key in written:
             previous = written[existing.key]
     return previous
+
+
+def _renamed_from(file: SourceFile, node: Node) -> list[str]:
+    if not isinstance(node, MappingNode):
+        return []
+    for key, value in node.value:
+        if isinstance(key, ScalarNode) and key.value == "renamed_from":
+            items = value.value if isinstance(value, SequenceNode) else [value]
+            return [file.substituted(i.value) for i in items if isinstance(i, ScalarNode)]
+    return []
 
 
 def _entry(kind: Kind, item: ExistingItem, children: Sequence[ExistingItem]) -> Any:
