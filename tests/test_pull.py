@@ -516,3 +516,38 @@ def test_pull_fails_cleanly_and_changes_no_file(
     usage = cli("pull", "--target", demo_url)
     assert usage.exit_code == 1 and "Missing argument 'PATH'" in usage.output
     assert config.read_text(encoding="utf-8") == CONFIG
+
+
+def test_a_stage_and_the_rejection_reason_it_names_are_pulled_together(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    text_before = textwrap.dedent(
+        """\
+        crmconf: 1
+        sales:
+          rejection_reasons: [Pris]
+          stages:
+            - {title: Steg 1 Telefonsamtal, probability: 15, status: open}
+            - {title: Steg 2 Första besök, probability: 35, status: open}
+            - {title: Steg 3 Andra besök, probability: 50, status: open}
+            - {title: Steg 4 Uppföljningssamtal, probability: 100, status: open_won}
+        """
+    )
+    config = write_config(text_before)
+    by_hand(
+        demo_url,
+        "INSERT INTO rejection_reasons (name) VALUES ('Tid')",
+        "INSERT INTO stages (title, probability, status, rejection_reason_id, position) "
+        "SELECT 'Förlorad', 0, 'closed_lost', id, 5 FROM rejection_reasons WHERE name = 'Tid'",
+    )
+
+    half = cli("pull", config, "--target", demo_url, "-i", input="n\ny\n")
+    assert half.exit_code == 1
+    assert 'stage "Förlorad" goes with rejection reason "Tid"' in half.output
+    assert "Accept both, or neither; no file was changed" in half.output
+    assert config.read_text(encoding="utf-8") == text_before
+
+    both = _ok(cli("pull", config, "--target", demo_url))
+    assert '(goes with the change of rejection reason "Tid")' in both.output
+    assert "rejection_reasons: [Pris, Tid]" in config.read_text(encoding="utf-8")
+    assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0

@@ -297,6 +297,9 @@ def proposals(
                     found.append(proposal)
     found = [kept for proposal in found if (kept := _writable(proposal, files, left))]
     found = _with_references(found, config, left)
+    # In the registry's order, referenced kinds first: what a proposal goes with comes first.
+    order = {kind.name: index for index, kind in enumerate(ALL_KINDS)}
+    found.sort(key=lambda proposal: order.get(proposal.kind.name, len(order)))
     for kind_name, unmanaged in plan.unmanaged.items():
         kind = KINDS_BY_NAME[kind_name]
         names = ", ".join(shown(item.name) for item in unmanaged)
