@@ -514,7 +514,7 @@ def test_pull_fails_cleanly_and_changes_no_file(
     assert broken.read_text(encoding="utf-8") == "crmconf: 1\nindustries: [Bygg\n"
 
     usage = cli("pull", "--target", demo_url)
-    assert usage.exit_code == 1 and "Missing argument 'PATH'" in usage.output
+    assert usage.exit_code == 1 and "give the configuration PATH, or --tenant" in usage.output
     assert config.read_text(encoding="utf-8") == CONFIG
 
 
@@ -551,3 +551,40 @@ def test_a_stage_and_the_rejection_reason_it_names_are_pulled_together(
     assert '(goes with the change of rejection reason "Tid")' in both.output
     assert "rejection_reasons: [Pris, Tid]" in config.read_text(encoding="utf-8")
     assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0
+
+
+def test_a_tenant_is_pulled_with_its_user_aliases(cli: Cli, demo_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "acme.yaml"
+    config.write_text(
+        "crmconf: 1\ngroups:\n  - {name: Administration, type: standard, members: [lisa]}\n"
+        "  - name: Försäljning\n    type: sales\n    description: Säljare\n"
+        "    members: [anna]   # the lead\n",
+        encoding="utf-8",
+    )
+    project = tmp_path / "crmconf.yaml"
+    project.write_text(
+        f"crmconf: 1\ntenants:\n  - name: acme\n    target: {demo_url}\n    config: acme.yaml\n"
+        "    users: {anna: anna@example.com, erik: erik@example.com, lisa: lisa@example.com}\n",
+        encoding="utf-8",
+    )
+    by_hand(
+        demo_url,
+        "INSERT INTO group_members (group_id, user_id) SELECT g.id, u.id FROM crm_groups g, "
+        "users u WHERE g.name = 'Försäljning' AND u.login = 'erik@example.com'",
+        "INSERT INTO group_members (group_id, user_id) SELECT g.id, u.id FROM crm_groups g, "
+        "users u WHERE g.name = 'Administration' AND u.login = 'maria@example.com'",
+    )
+
+    pulled = _ok(cli("pull", "--tenant", "acme", "--project", project))
+
+    assert 'members: ["anna"] → ["anna", "erik"]' in pulled.output
+    assert "tenant 'acme' maps no alias to \"maria@example.com\"" in pulled.output
+    assert "    members: [anna, erik]  # the lead\n" in config.read_text(encoding="utf-8")
+    assert "members: [lisa]}" in config.read_text(encoding="utf-8")
+
+    unknown = cli("pull", "--tenant", "globex", "--project", project)
+    assert (
+        unknown.exit_code == 1 and "no tenant of" in unknown.output and "(acme)" in unknown.output
+    )
+    both = cli("pull", config, "--tenant", "acme", "--project", project)
+    assert both.exit_code == 1 and "PATH cannot be used with --tenant" in both.output

@@ -4,6 +4,7 @@ files, in place, each written where its item is (crmconf.planning.pull)."""
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,13 +12,20 @@ from typing import TYPE_CHECKING
 import click
 
 from crmconf.cli import colour
-from crmconf.cli.common import config_argument, fail, load_config, reports_errors, target_option
+from crmconf.cli.common import fail, load_config, reports_errors, target_option
 from crmconf.cli.environments import environment_options
 from crmconf.cli.only import excluded, only_kinds, only_option
+from crmconf.cli.tenant_runs import (
+    optional_config_argument,
+    project_option,
+    refuse_single_run_options,
+)
 
 if TYPE_CHECKING:
     from crmconf.api import PullPlan
+    from crmconf.model.configuration import Configuration
     from crmconf.planning.pull import Proposal
+    from crmconf.targets.base import Target
 
 _ANSWERS = "[y,n,a,q,?]"
 _HELP = (
@@ -30,9 +38,16 @@ _HELP = (
 
 
 @click.command()
-@config_argument
+@optional_config_argument
 @target_option
 @environment_options
+@click.option(
+    "--tenant",
+    metavar="NAME",
+    help="A tenant of the project file: its configuration, environment, variables, target, "
+    "credentials and user aliases (then PATH is not given).",
+)
+@project_option
 @only_option
 @click.option(
     "--interactive",
@@ -45,10 +60,12 @@ _HELP = (
 )
 @reports_errors
 def pull(
-    path: Path,
+    path: Path | None,
     target: str | None,
     env: str | None,
     vars_file: Path | None,
+    tenant: str | None,
+    project: Path | None,
     only: str | None,
     exclude: str | None,
     interactive: bool,
@@ -69,8 +86,19 @@ def pull(
 
     if interactive and dry_run:
         fail("--interactive and --dry-run do not go together: --dry-run asks nothing")
-    config = load_config(path, False, env, vars_file)
-    with open_target(target_url(target)) as crm:
+    if tenant is not None:
+        refuse_single_run_options("--tenant", path=path, target=target, env=env, vars=vars_file)
+        config, crm = _tenant(project, tenant)
+        path = Path(config.source.path if config.source else tenant)
+        env = config.source.env if config.source else None
+    else:
+        if project is not None:
+            fail("--project names the project file of --tenant: give --tenant NAME too")
+        if path is None:
+            fail("give the configuration PATH, or --tenant NAME for a tenant of crmconf.yaml")
+        config = load_config(path, False, env, vars_file)
+        crm = open_target(target_url(target))
+    with crm:
         pulled = pull_target(config, crm, only=only_kinds(config, only), exclude=excluded(exclude))
         heading = crm.account_heading()
     if heading:
@@ -96,6 +124,21 @@ def pull(
         + ", ".join(str(file) for file in changed)
     )
     _warn_shared(pulled, changed, env)
+
+
+def _tenant(project: Path | None, name: str) -> tuple[Configuration, Target]:
+    """A tenant's configuration (with its user aliases and rules) and its opened CRM."""
+    from crmconf.tenants import load_project
+    from crmconf.tenants.project import PROJECT_FILE
+    from crmconf.tenants.runner import load_tenant_config, open_tenant_target
+
+    loaded = load_project(project or Path(PROJECT_FILE))
+    found = next((tenant for tenant in loaded.tenants if tenant.name == name), None)
+    if found is None:
+        names = ", ".join(tenant.name for tenant in loaded.tenants)
+        fail(f"--tenant {name}: no tenant of {loaded.file} has that name ({names})")
+    config = load_tenant_config(found, os.environ)
+    return config, open_tenant_target(found, os.environ)
 
 
 def _report_left_alone(pulled: PullPlan) -> None:

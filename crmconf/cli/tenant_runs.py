@@ -79,8 +79,9 @@ def require_path(path: Path | None) -> Path:
     return path
 
 
-def refuse_single_run_options(**given: object) -> None:
-    """Options that name one configuration or target make no sense with --all."""
+def refuse_single_run_options(option: str = "--all", **given: object) -> None:
+    """Options that name one configuration or target make no sense with --all (or with
+    pull's --tenant, which names one tenant of the project file)."""
     named = [
         name.upper() if name == "path" else f"--{name.replace('_', '-')}"
         for name, value in given.items()
@@ -88,8 +89,8 @@ def refuse_single_run_options(**given: object) -> None:
     ]
     if named:
         fail(
-            f"{', '.join(named)} cannot be used with --all: crmconf.yaml names each tenant's "
-            "configuration, environment, variables and target"
+            f"{', '.join(named)} cannot be used with {option}: crmconf.yaml names each "
+            "tenant's configuration, environment, variables and target"
         )
 
 

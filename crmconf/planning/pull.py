@@ -277,6 +277,14 @@ def proposals(
                 parent = item.fields.get("parent") if kind.tree else None
                 if parent is not None and identity(parent) in new_keys:
                     continue  # nested in its new parent's entry
+                if parent is not None and _holder(files, kind, parent) is None:
+                    text = (
+                        f"{kind.singular} {shown(item.name)}: only in the CRM, under "
+                        f"{shown(parent)}, which the configuration does not write: add "
+                        "them by hand"
+                    )
+                    left.append(Note(kind_name, item.name, text))
+                    continue
                 children = _new_subtree(kind, item, state, new_keys) if kind.tree else ()
                 target = _where_added(files, kind, parent)
                 note = "" if applied_names.get(kind_name) else _NO_RECORD
@@ -296,6 +304,10 @@ def proposals(
                 if proposal is not None:
                     found.append(proposal)
     found = [kept for proposal in found if (kept := _writable(proposal, files, left))]
+    if config.source is not None and config.source.users is not None:
+        aliases = {user: alias for alias, user in config.source.users}
+        owner = config.source.users_of
+        found = [kept for proposal in found if (kept := _aliased(proposal, aliases, owner, left))]
     found = _with_references(found, config, left)
     # In the registry's order, referenced kinds first: what a proposal goes with comes first.
     order = {kind.name: index for index, kind in enumerate(ALL_KINDS)}
@@ -461,6 +473,64 @@ def _writable(proposal: Proposal, files: Sequence[SourceFile], left: list[Note])
     if not fields and proposal.new_name is None:
         return None
     return replace(proposal, fields=fields, before={k: proposal.before.get(k) for k in fields})
+
+
+def _aliased(
+    proposal: Proposal, aliases: Mapping[str, str], owner: str, left: list[Note]
+) -> Proposal | None:
+    """The proposal with users written as the aliases the configuration names them by."""
+    field_name = proposal.kind.users_field
+    if field_name is None:
+        return proposal
+
+    def mapped(users: Any) -> list[str] | None:
+        found = [aliases.get(str(user)) for user in users or ()]
+        return None if None in found else sorted(str(alias) for alias in found)
+
+    def unmapped(users: Any) -> str:
+        return ", ".join(shown(user) for user in users or () if str(user) not in aliases)
+
+    label = f"{proposal.kind.singular} {shown(proposal.name)}"
+    if proposal.step is Step.ADD:
+        assert proposal.item is not None
+        items = [proposal.item, *proposal.children]
+        lacking = [unmapped(item.fields.get(field_name)) for item in items]
+        if any(lacking):
+            text = (
+                f"{label}: {owner} maps no alias to {', '.join(filter(None, lacking))}: add "
+                "it under users: in crmconf.yaml, then pull again"
+            )
+            left.append(Note(proposal.kind.name, proposal.name, text))
+            return None
+
+        def with_aliases(item: ExistingItem) -> ExistingItem:
+            fields = {**item.fields, field_name: mapped(item.fields.get(field_name)) or []}
+            return replace(item, fields=fields)
+
+        return replace(
+            proposal,
+            item=with_aliases(proposal.item),
+            children=tuple(with_aliases(child) for child in proposal.children),
+        )
+    if field_name not in proposal.fields:
+        return proposal
+    fields = dict(proposal.fields)
+    before = dict(proposal.before)
+    members = mapped(fields[field_name])
+    if members is None:
+        text = (
+            f"{label}: {field_name}: {owner} maps no alias to {unmapped(fields[field_name])}: "
+            "add it under users: in crmconf.yaml, then pull again"
+        )
+        left.append(Note(proposal.kind.name, proposal.name, text))
+        del fields[field_name]
+        before.pop(field_name, None)
+        if not fields and proposal.new_name is None and proposal.step is Step.UPDATE:
+            return None
+    else:
+        fields[field_name] = members
+        before[field_name] = mapped(before.get(field_name)) or before.get(field_name)
+    return replace(proposal, fields=fields, before=before)
 
 
 def _with_variable(kind: Kind, entries: Sequence[Entry], key: str) -> bool:
@@ -638,6 +708,19 @@ def write(
     return {file.path: file.edited() for file in files if file.edits}
 
 
+def _holder(files: Sequence[SourceFile], kind: Kind, parent: str) -> Entry | None:
+    """The entry a new subitem goes under: the parent's, or the one renamed from it."""
+    found = _entries(files, kind, parent)
+    if found:
+        return found[-1]
+    key = identity(parent)
+    for file in reversed(files):
+        for entry in file.entries(kind):
+            if any(identity(old) == key for old in _renamed_from(file, entry.node)):
+                return entry
+    return None
+
+
 def _inside(entry: Entry, taken: set[int]) -> bool:
     """Whether an entry goes with an ancestor's that is taken out."""
     parent = entry.parent
@@ -702,7 +785,8 @@ def _plan_insertion(
     parent = item.fields.get("parent") if kind.tree else None
     sequence: SequenceNode
     if parent is not None:
-        holder = _entries(files, kind, parent)[-1]
+        holder = _holder(files, kind, parent)
+        assert holder is not None  # proposals() leaves an item of an unwritten parent alone
         children = holder.children
         if children is None:
             new_list = (id(holder.source), id(holder.node))
