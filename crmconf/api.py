@@ -338,6 +338,7 @@ def pull(
     only = None if only is None else tuple(only)
     exclude = None if exclude is None else tuple(exclude)
     selection = Selection.of(only, exclude)
+    _refuse_unreadable(config, target, selection)
     if not selection.everything:
         # Planned with the patterns once, for their errors (a typo selects nothing); the
         # proposals come from whole kinds, so that a rename's two names meet.
@@ -351,6 +352,31 @@ def pull(
     if not selection.everything:
         pulled = pulled.selected(selection, config, snapshot.state)
     return PullPlan(pulled, found, config, snapshot, only, exclude)
+
+
+def _refuse_unreadable(config: Configuration, target: Target, selection: Selection) -> None:
+    """A pull from a target that can read none of what the configuration manages has
+    nothing to bring back: an error, before anything is read."""
+    from crmconf.errors import ConfigError, Location
+
+    chosen = selection.kinds()
+    managed = [kind for kind in ALL_KINDS if config.manages(kind) and kind.name in chosen]
+    unreadable = target.capabilities().unreadable().kinds
+    if not managed or any(kind.name not in unreadable for kind in managed):
+        return
+    where = Location(config.files[0]) if config.files else None
+    names = ", ".join(kind.name for kind in managed)
+    raise ConfigError(
+        [
+            Problem(
+                f"{target.url} cannot read any of what the configuration manages ({names}): "
+                "there is nothing to pull from it",
+                where,
+                "change these in the file by hand; 'crmconf confirm' records that you "
+                "checked them in the CRM",
+            )
+        ]
+    )
 
 
 def _pull_plan(

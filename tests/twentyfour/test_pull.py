@@ -83,3 +83,20 @@ def test_pull_from_an_unreachable_24sevenoffice_changes_no_file(
     assert refused.exit_code == 1
     assert "Traceback" not in refused.output and "wrong-Pa55word-7f3a" not in refused.output
     assert config.read_text(encoding="utf-8") == CONFIG
+
+
+def test_pull_of_only_what_24sevenoffice_cannot_read_is_an_error(
+    cli: Cli, crm: FakeTwentyFour, tmp_path: Path
+) -> None:
+    config = tmp_path / "stages.yaml"
+    stages = "crmconf: 1\nsales:\n  stages:\n    - {title: Vunnen, probability: 100, status: closed_won}\n"
+    config.write_text(stages, encoding="utf-8")
+
+    refused = cli("pull", config, "--target", "24so://")
+
+    assert refused.exit_code == 1, refused.output
+    assert f"{config}:" in refused.output  # located
+    assert "cannot read any of what the configuration manages (sales.stages)" in refused.output
+    assert config.read_text(encoding="utf-8") == stages
+    fine = cli("pull", config, "--target", "24so://", "--exclude", "sales.stages")
+    assert fine.exit_code == 0 and "Nothing to pull" in fine.output
