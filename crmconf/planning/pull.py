@@ -218,6 +218,7 @@ def proposals(
                 and identity(old) != identity(change.name)
             ):
                 renamed[identity(old)] = items[str(change.id)]
+        removals = _tree_removals(kind, config, set(creates) - set(renamed)) if kind.tree else {}
         new_keys = {
             identity(c.name) for c in changes if c.action is Action.DELETE and c.migration is None
         } - {item.key for item in renamed.values()}
@@ -238,24 +239,21 @@ def proposals(
                 if item is not None:
                     found.append(_rename(kind, change, item, where, leftover))
                     continue
-                gone = set(creates) - set(renamed)
-                record = records.get(key)
-                parent = record.fields.get("parent") if kind.tree and record else None
-                if parent is not None and identity(parent) in gone:
-                    continue  # taken out with its parent's entry
-                below = _below(config, kind, change.name) if kind.tree else ()
-                staying = [name for name in below if identity(name) not in gone]
-                if staying:
+                shape, names = removals.get(key, ("top", ()))
+                if shape == "folded":
+                    continue  # taken out with an ancestor's entry
+                if shape == "blocked":
                     left.append(
                         Note(
                             kind_name,
                             change.name,
                             f"{kind.singular} {shown(change.name)}: not in the CRM, but its "
-                            f"subitems {', '.join(map(shown, staying))} are: move them out of its "
+                            f"subitems {', '.join(map(shown, names))} are: move them out of its "
                             "entry by hand, then pull again",
                         )
                     )
                     continue
+                below = names
                 note = "" if applied_names.get(kind_name) else _NO_RECORD
                 found.append(
                     Proposal(
@@ -303,6 +301,16 @@ def proposals(
                 proposal = _update(kind, change, records.get(key), where, leftover, left)
                 if proposal is not None:
                     found.append(proposal)
+    for kind in ALL_KINDS:
+        if kind.ordered and config.manages(kind) and _reordered(kind, config, state):
+            # Which items a plan calls moved depends on the others (an insertion shifts
+            # them): the order is the kind's, noted once.
+            leftover[(kind.name, "")] = frozenset({"position"})
+            text = (
+                f"the order of the {kind.plural} differs in the CRM: reorder the entries by "
+                "hand (crmconf plan shows where each one moves)"
+            )
+            left.append(Note(kind.name, None, text))
     found = [kept for proposal in found if (kept := _writable(proposal, files, left))]
     if config.source is not None and config.source.users is not None:
         aliases = {user: alias for alias, user in config.source.users}
@@ -314,16 +322,29 @@ def proposals(
     found.sort(key=lambda proposal: order.get(proposal.kind.name, len(order)))
     for kind_name, unmanaged in plan.unmanaged.items():
         kind = KINDS_BY_NAME[kind_name]
-        names = ", ".join(shown(item.name) for item in unmanaged)
+        listed = ", ".join(shown(item.name) for item in unmanaged)
         text = (
             f"{len(unmanaged)} {kind.plural if len(unmanaged) != 1 else kind.singular} only "
-            f"in the CRM, which prune: false leaves unmanaged: {names}"
+            f"in the CRM, which prune: false leaves unmanaged: {listed}"
         )
         left.append(Note(kind_name, None, text))
     for check in plan.checks:
         text = f"not read from the target, so not pulled: {check.message.splitlines()[0]}"
         left.append(Note("", None, text))
     return Pull(tuple(found), tuple(left), leftover)
+
+
+def _reordered(kind: Kind, config: Configuration, state: State) -> bool:
+    """Whether the items both sides have (an entry renamed from a CRM name: that item) stand
+    in another order in the configuration than in the CRM."""
+    place = {item.key: index for index, item in enumerate(state.of(kind))}
+    seen = []
+    for record in config.records(kind):
+        keys = [record.key, *(identity(old) for old in record.renamed_from)]
+        found = next((place[key] for key in keys if key in place), None)
+        if found is not None:
+            seen.append(found)
+    return seen != sorted(seen)
 
 
 def _with_references(
@@ -420,16 +441,38 @@ def _kind(name: str) -> Kind:
     return KINDS_BY_NAME[name]
 
 
-def _below(config: Configuration, kind: Kind, name: str) -> tuple[str, ...]:
-    """The names nested under an item of a tree in the configuration, at any depth."""
-    found: list[str] = []
-    parents = {identity(name)}
-    for record in config.records(kind):  # parents come before their children
+def _tree_removals(
+    kind: Kind, config: Configuration, gone: set[str]
+) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """How each item of a tree the CRM lacks is taken out: "top" with the names below it
+    (all gone too), "folded" into an ancestor's entry, or "blocked" with the subitems the
+    CRM still has (then its own gone subitems are taken out on their own)."""
+    children: dict[str, list[str]] = {}
+    for record in config.records(kind):
         parent = record.fields.get("parent")
-        if parent is not None and identity(parent) in parents:
-            found.append(record.name)
-            parents.add(record.key)
-    return tuple(found)
+        if parent is not None:
+            children.setdefault(identity(parent), []).append(record.name)
+
+    def subtree(name: str) -> list[str]:
+        below = []
+        for child in children.get(identity(name), []):
+            below.append(child)
+            below.extend(subtree(child))
+        return below
+
+    shapes: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for record in config.records(kind):  # parents before their children
+        if record.key not in gone:
+            continue
+        parent = record.fields.get("parent")
+        above = shapes.get(identity(parent)) if parent is not None else None
+        if above is not None and above[0] in ("top", "folded"):
+            shapes[record.key] = ("folded", ())
+            continue
+        below = subtree(record.name)
+        staying = tuple(name for name in below if identity(name) not in gone)
+        shapes[record.key] = ("blocked", staying) if staying else ("top", tuple(below))
+    return shapes
 
 
 def _writable(proposal: Proposal, files: Sequence[SourceFile], left: list[Note]) -> Proposal | None:
@@ -596,14 +639,6 @@ def _update(
 ) -> Proposal | None:
     assert change.before is not None and change.after is not None
     label = f"{kind.singular} {shown(change.name)}"
-    if "position" in change.changed and (kind.name, "") not in leftover:
-        # Which items a plan calls moved depends on the others, so the order is the kind's.
-        leftover[(kind.name, "")] = frozenset({"position"})
-        text = (
-            f"the order of the {kind.plural} differs in the CRM: reorder the entries by hand "
-            "(crmconf plan shows where each one moves)"
-        )
-        left.append(Note(kind.name, None, text))
     new_name = None
     if "name" in change.changed:
         old = str(change.before["name"])
