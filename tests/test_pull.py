@@ -588,3 +588,47 @@ def test_a_tenant_is_pulled_with_its_user_aliases(cli: Cli, demo_url: str, tmp_p
     )
     both = cli("pull", config, "--tenant", "acme", "--project", project)
     assert both.exit_code == 1 and "PATH cannot be used with --tenant" in both.output
+
+
+def test_an_item_added_after_an_entry_whose_last_subitem_is_taken_out(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    config = write_config(
+        textwrap.dedent(
+            """\
+            crmconf: 1
+            groups:
+              - {name: Försäljning, type: sales, description: Säljare, members: [anna@example.com]}
+              - name: Administration
+                type: standard
+                members: [lisa@example.com]
+                children:
+                  - {name: Kvar, type: standard}
+                  - name: Arkiv
+                    type: standard
+            """
+        )
+    )
+    _ok(cli("apply", config, "--target", demo_url, "--yes"))
+    by_hand(
+        demo_url,
+        "INSERT INTO crm_groups (name, type, description) VALUES ('Ekonomi', 'standard', '')",
+        "DELETE FROM crm_groups WHERE name = 'Arkiv'",
+    )
+
+    _ok(cli("pull", config, "--target", demo_url))
+
+    assert config.read_text(encoding="utf-8") == textwrap.dedent(
+        """\
+        crmconf: 1
+        groups:
+          - {name: Försäljning, type: sales, description: Säljare, members: [anna@example.com]}
+          - name: Administration
+            type: standard
+            members: [lisa@example.com]
+            children:
+              - {name: Kvar, type: standard}
+          - {name: Ekonomi, type: standard}
+        """
+    )
+    assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0

@@ -329,9 +329,34 @@ class SourceFile:
 
     # The result.
 
+    def _anchored(self) -> list[Edit]:
+        """The edits, with each line inserted after the end of an entry whose last lines
+        are taken out (a removed last subitem) moved to above those lines."""
+        removed = [
+            edit
+            for edit in self.edits
+            if not edit.new
+            and edit.start < edit.end
+            and _line_start(self.text, edit.start) == edit.start
+        ]
+        edits = []
+        for edit in self.edits:
+            position = edit.start
+            if edit.start == edit.end and edit.new.startswith("\n"):
+                moved = True
+                while moved:
+                    moved = False
+                    for span in removed:
+                        if span.start < position < span.end and span.start > 0:
+                            position, moved = _line_end(self.text, span.start - 1), True
+            edits.append(
+                Edit(position, position, edit.new, edit.order) if position != edit.start else edit
+            )
+        return edits
+
     def edited(self) -> str:
         """The file's text with every planned edit made."""
-        edits = sorted(self.edits, key=lambda edit: (edit.start, edit.end, edit.order))
+        edits = sorted(self._anchored(), key=lambda edit: (edit.start, edit.end, edit.order))
         for before, after in itertools.pairwise(edits):
             if before.end > after.start:
                 raise CrmconfError(
