@@ -26,6 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from crmconf.config.edits import Entry, SourceFile
@@ -34,7 +35,7 @@ from crmconf.config.selection import Selection, item_paths
 from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
 from crmconf.model.configuration import Configuration
 from crmconf.model.kind import Kind
-from crmconf.model.names import identity
+from crmconf.model.names import Name, identity
 from crmconf.model.state import ExistingItem, State
 from crmconf.planning.changes import Action, Change, Plan
 from crmconf.planning.render.text import shown, without_bidi_controls
@@ -283,6 +284,7 @@ def proposals(
                 proposal = _update(kind, change, records.get(key), where, leftover, left)
                 if proposal is not None:
                     found.append(proposal)
+    found = [proposal for proposal in found if _usable(proposal, left)]
     found = [kept for proposal in found if (kept := _writable(proposal, files, left))]
     for kind_name, unmanaged in plan.unmanaged.items():
         kind = KINDS_BY_NAME[kind_name]
@@ -351,6 +353,30 @@ def _writable(proposal: Proposal, files: Sequence[SourceFile], left: list[Note])
     if not fields and proposal.new_name is None:
         return None
     return replace(proposal, fields=fields, before={k: proposal.before.get(k) for k in fields})
+
+
+_NAME = TypeAdapter(Name)
+
+
+def _usable(proposal: Proposal, left: list[Note]) -> bool:
+    """Whether every name the proposal writes is one a configuration may hold: the CRM's
+    admin pages accept names (a tab, only spaces) that the loader refuses, and one such
+    name must not keep the rest from being pulled."""
+    names = [proposal.name] if proposal.step is Step.ADD else []
+    names += [proposal.new_name] if proposal.new_name is not None else []
+    names += [child.name for child in proposal.children]
+    for name in names:
+        try:
+            _NAME.validate_python(name)
+        except ValidationError:
+            label = f"{proposal.kind.singular} {without_bidi_controls(shown(name))}"
+            text = (
+                f"{label}: its name in the CRM is not one a configuration can hold (a control "
+                "character, or nothing visible): rename it in the CRM, then pull again"
+            )
+            left.append(Note(proposal.kind.name, proposal.name, text))
+            return False
+    return True
 
 
 def _with_variable(kind: Kind, entries: Sequence[Entry], key: str) -> bool:
