@@ -21,7 +21,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from crmconf.config.export import block_lines, flow_text
-from crmconf.config.files import read_bytes
+from crmconf.config.files import DROP, read_bytes
 from crmconf.config.yaml_source import read_text
 from crmconf.errors import CrmconfError, Location
 from crmconf.model.kind import Kind
@@ -175,6 +175,25 @@ class SourceFile:
             for entry in self.entries(kind):
                 index.setdefault(identity(entry.name), entry)
         return index.get(identity(name))
+
+    def drops(self, kind: Kind, name: str) -> Location | None:
+        """Where this file (an overlay) names an item under `drop:`, if it does."""
+        node = self.root
+        for part in (DROP, *kind.section):
+            if not isinstance(node, MappingNode):
+                return None
+            node = next(
+                (v for k, v in node.value if isinstance(k, ScalarNode) and k.value == part), None
+            )
+        if not isinstance(node, SequenceNode):
+            return None
+        for item in node.value:
+            if isinstance(item, ScalarNode) and identity(self.substituted(item.value)) == identity(
+                name
+            ):
+                mark = item.start_mark
+                return Location(str(self.path), mark.line + 1, mark.column + 1)
+        return None
 
     def has_variable(self, node: Node) -> bool:
         """Whether a value is written with `${NAME}`: pull leaves it to whoever sets NAME."""

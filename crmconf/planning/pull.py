@@ -263,6 +263,15 @@ def proposals(
                 if identity(change.name) not in new_keys:
                     continue  # the new name of a rename
                 item = items[str(change.id)]
+                dropped = [where for file in files if (where := file.drops(kind, item.name))]
+                if dropped:
+                    text = (
+                        f"{kind.singular} {shown(item.name)}: {dropped[0]} drops it "
+                        "(drop:), and the CRM has it: take it out of drop: by hand if this "
+                        "environment should have it"
+                    )
+                    left.append(Note(kind_name, item.name, text))
+                    continue
                 parent = item.fields.get("parent") if kind.tree else None
                 if parent is not None and identity(parent) in new_keys:
                     continue  # nested in its new parent's entry
