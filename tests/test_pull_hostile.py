@@ -67,3 +67,71 @@ def test_an_item_an_overlay_drops_is_left_alone_not_added_to_the_base(
     assert f'left alone: industry "Handel": {prod}:3:16 drops it (drop:)' in pulled.output
     assert "Nothing to pull" in pulled.output
     assert (base.read_bytes(), prod.read_bytes()) == before
+
+
+GROUPS = """\
+crmconf: 1
+groups:
+  - name: Försäljning
+    type: sales
+    description: Säljare
+    members:
+      - anna@example.com   # lead
+      - maria@example.com  # part time
+"""
+
+
+def test_a_block_list_keeps_each_items_comment_on_its_item(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    config = write_config(GROUPS)
+    _ok(cli("apply", config, "--target", demo_url, "--yes", "--allow-mass-change"))
+    by_hand(
+        demo_url,
+        "DELETE FROM group_members WHERE user_id = (SELECT id FROM users WHERE login = "
+        "'maria@example.com')",
+        "INSERT INTO group_members (group_id, user_id) SELECT g.id, u.id FROM crm_groups g, "
+        "users u WHERE g.name = 'Försäljning' AND u.login = 'erik@example.com'",
+        "UPDATE crm_groups SET name = 'Sälj' WHERE name = 'Försäljning'",
+    )
+
+    _ok(cli("pull", config, "--target", demo_url))
+
+    assert config.read_text(encoding="utf-8") == GROUPS.replace(
+        "  - name: Försäljning\n", "  - name: Sälj\n"
+    ).replace(
+        "      - maria@example.com  # part time\n",
+        "      - erik@example.com\n    renamed_from: [Försäljning]\n",
+    )
+    assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0
+
+    by_hand(demo_url, "DELETE FROM group_members")
+    _ok(cli("pull", config, "--target", demo_url))
+    assert "    members: []\n    renamed_from: [Försäljning]\n" in config.read_text(encoding="utf-8")
+    assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0
+
+
+def test_every_member_of_a_block_list_replaced_in_a_crlf_file(
+    cli: Cli, demo_url: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "windows.yaml"
+    original = (
+        "crmconf: 1\r\ngroups:\r\n  - name: Försäljning\r\n    type: sales\r\n"
+        "    members:\r\n      - anna@example.com   # lead\r\n    description: Säljare\r\n"
+        "  - name: Administration\r\n    type: standard\r\n    members: [lisa@example.com]\r\n"
+    )
+    config.write_bytes(original.encode("utf-8"))
+    by_hand(
+        demo_url,
+        "DELETE FROM group_members WHERE group_id = (SELECT id FROM crm_groups WHERE "
+        "name = 'Försäljning')",
+        "INSERT INTO group_members (group_id, user_id) SELECT g.id, u.id FROM crm_groups g, "
+        "users u WHERE g.name = 'Försäljning' AND u.login = 'erik@example.com'",
+    )
+
+    _ok(cli("pull", config, "--target", demo_url))
+
+    assert config.read_bytes().decode("utf-8") == original.replace(
+        "anna@example.com   # lead", "erik@example.com"
+    )
+    assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0

@@ -236,10 +236,12 @@ class SourceFile:
             self._replace_value(found[1], name)
         for key, value in fields.items():
             found = entry.pair(key)
-            if found is not None:
-                self._replace_value(found[1], value)
-            else:
+            if found is None:
                 self._append_pair(entry.node, key, value)
+            elif _block_of_names(found[1]) and isinstance(value, list):
+                self._replace_items(found[0], found[1], value)
+            else:
+                self._replace_value(found[1], value)
 
     def _replace_value(self, node: Node, value: Any) -> None:
         start = node.start_mark.index
@@ -249,6 +251,29 @@ class SourceFile:
         else:
             new = flow_text(value)
         self._add(start, _end(node), new)
+
+    def _replace_items(self, key: ScalarNode, sequence: Node, names: list[Any]) -> None:
+        """Make a block list of names hold `names` (an unordered set: members,
+        renamed_from) line by line: an item that stays keeps its line and the comment on
+        it, one that goes loses its line, a new one comes after the last."""
+        assert isinstance(sequence, SequenceNode)
+        wanted = {identity(str(name)) for name in names}
+        written = {identity(self.substituted(node.value)) for node in sequence.value}
+        kept = [node for node in sequence.value if identity(self.substituted(node.value)) in wanted]
+        if not names:
+            end = _line_end(self.text, _end(sequence))
+            self._add(key.end_mark.index, end, ": []")
+            return
+        for node in sequence.value:
+            if node not in kept:
+                # From the end of the line before, so that what is added after the list
+                # (at the end of its last line) does not fall inside the span.
+                start = _line_start(self.text, _dash(self.text, node)) - 1
+                start -= self.text[start - 1] == "\r"
+                self._add(start, _line_end(self.text, _end(node)), "")
+        new = [name for name in names if identity(str(name)) not in written]
+        # After the last line, where no line taken out can overlap the new ones.
+        self.insert(sequence, new, kept[-1] if kept else sequence.value[-1], kept)
 
     def _append_pair(self, mapping: MappingNode, key: str, value: Any) -> None:
         last = mapping.value[-1][1]
@@ -380,6 +405,16 @@ def _end(node: Node) -> int:
         return int(node.end_mark.index)
     last = node.value[-1]
     return _end(last[1] if isinstance(node, MappingNode) else last)
+
+
+def _block_of_names(node: Node) -> bool:
+    """Whether a value is a block list of plain values, one per line."""
+    return (
+        isinstance(node, SequenceNode)
+        and not node.flow_style
+        and bool(node.value)
+        and all(isinstance(item, ScalarNode) for item in node.value)
+    )
 
 
 def _aliased(root: Node) -> bool:
