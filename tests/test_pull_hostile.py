@@ -45,8 +45,8 @@ def test_a_name_a_configuration_cannot_hold_is_left_alone_and_the_rest_is_pulled
     assert config.read_text(encoding="utf-8") == (
         "crmconf: 1\nindustries: [Bygg, Data/IT, Turism, Handel]\n"
     )
-    assert "left alone: industry \"Tab\\tbar\": its name in the CRM" in pulled.output
-    assert "left alone: industry \" \": its name in the CRM" in pulled.output
+    assert 'left alone: industry "Tab\\tbar": its name in the CRM' in pulled.output
+    assert 'left alone: industry " ": its name in the CRM' in pulled.output
     assert "bug in crmconf" not in pulled.output
 
 
@@ -107,7 +107,9 @@ def test_a_block_list_keeps_each_items_comment_on_its_item(
 
     by_hand(demo_url, "DELETE FROM group_members")
     _ok(cli("pull", config, "--target", demo_url))
-    assert "    members: []\n    renamed_from: [Försäljning]\n" in config.read_text(encoding="utf-8")
+    assert "    members: []\n    renamed_from: [Försäljning]\n" in config.read_text(
+        encoding="utf-8"
+    )
     assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0
 
 
@@ -135,3 +137,38 @@ def test_every_member_of_a_block_list_replaced_in_a_crlf_file(
         "anna@example.com   # lead", "erik@example.com"
     )
     assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0
+
+
+def test_taking_the_last_items_out_of_a_flow_list_on_several_lines_keeps_the_rest_comments(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    config = write_config(
+        "crmconf: 1\nindustries: [\n  Bygg,     # one\n  Data/IT,  # two\n  Turism,   # three\n"
+        "  Handel    # four\n]\n"
+    )
+    by_hand(
+        demo_url,
+        "INSERT INTO industries (name) VALUES ('Handel')",
+        "DELETE FROM industries WHERE name IN ('Turism', 'Handel')",
+    )
+
+    _ok(cli("pull", config, "--target", demo_url))
+
+    assert config.read_text(encoding="utf-8") == (
+        "crmconf: 1\nindustries: [\n  Bygg,     # one\n  Data/IT   # two\n]\n"
+    )
+    assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0
+
+    for written, pulled in (
+        (
+            "[\n  Bygg,  # one\n  Data/IT,  # two\n  Handel]  # end\n",
+            "[\n  Bygg,  # one\n  Data/IT   # two\n]  # end\n",
+        ),
+        (
+            "[\n  Bygg,  # one\n  Data/IT,  # two\n  Handel,\n]\n",
+            "[\n  Bygg,  # one\n  Data/IT,  # two\n]\n",
+        ),
+    ):
+        config.write_text(f"crmconf: 1\nindustries: {written}", encoding="utf-8")
+        _ok(cli("pull", config, "--target", demo_url))
+        assert config.read_text(encoding="utf-8") == f"crmconf: 1\nindustries: {pulled}"

@@ -325,11 +325,46 @@ class SourceFile:
                 last += 1
             if last + 1 < len(items):
                 self._add(items[index].start_mark.index, items[last + 1].start_mark.index, "")
+            elif index > 0 and (
+                lines := self._trailing_lines(items[index - 1], items[index], items[last])
+            ):
+                comma, start, end = lines
+                if comma is not None:
+                    self._add(comma, comma + 1, "")
+                self._add(start, end, "")
             elif index > 0:
                 self._add(_end(items[index - 1]), _end(items[last]), "")
             else:
                 self._add(items[index].start_mark.index, _end(items[last]), "")
             index = last + 1
+
+    def _trailing_lines(
+        self, kept: Node, first: Node, last: Node
+    ) -> tuple[int | None, int, int] | None:
+        """Where a flow list written one item per line ends with items taken out: the comma
+        after the last item kept (None: the list ends with a comma, which stays), and the
+        lines from the next to the last item's (its comment included), so that the kept
+        item keeps its own comment; None when items share their lines."""
+        comma = _end(kept)
+        while self.text[comma] in " \t":
+            comma += 1
+        start = _line_start(self.text, first.start_mark.index)
+        end = _line_end(self.text, _end(last))
+        rest = self.text[_end(last) : end].lstrip(" \t")
+        trailing = rest.startswith(",")  # `[a, b,]`: the kept item keeps its comma
+        rest = rest.removeprefix(",").strip()
+        if self.text[comma] != "," or start <= comma:
+            return None
+        if rest.startswith("]") and not trailing:
+            # `  c]`: the `]` stays on that line, after the indentation.
+            return comma, start, _end(last)
+        if rest and not rest.startswith("#"):
+            return None
+        return (
+            None if trailing else comma,
+            start - 1 - (self.text[start - 2 : start] == "\r\n"),
+            end,
+        )
 
     def insert(
         self,
