@@ -172,3 +172,36 @@ def test_taking_the_last_items_out_of_a_flow_list_on_several_lines_keeps_the_res
         config.write_text(f"crmconf: 1\nindustries: {written}", encoding="utf-8")
         _ok(cli("pull", config, "--target", demo_url))
         assert config.read_text(encoding="utf-8") == f"crmconf: 1\nindustries: {pulled}"
+
+
+def test_a_tab_before_a_comment_is_read_as_the_loader_reads_it(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    config = write_config(
+        "crmconf: 1\nindustries:\n  - Bygg\t# a tab before the comment\n  - Data/IT\n  - Turism\n"
+    )
+    by_hand(demo_url, "INSERT INTO industries (name) VALUES ('Handel')")
+
+    pulled = cli("pull", config, "--target", demo_url)
+
+    assert pulled.exit_code == 0, pulled.output
+    assert config.read_text(encoding="utf-8") == (
+        "crmconf: 1\nindustries:\n  - Bygg\t# a tab before the comment\n  - Data/IT\n"
+        "  - Turism\n  - Handel\n"
+    )
+
+
+def test_a_file_whose_layout_pull_cannot_read_is_a_located_error_and_nothing_is_written(
+    cli: Cli, demo_url: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    original = "crmconf: 1\nindustries: [Bygg, Data/IT, Turism]\n\ufeff"  # a stray BOM at the end
+    config.write_bytes(original.encode("utf-8"))
+    by_hand(demo_url, "INSERT INTO industries (name) VALUES ('Handel')")
+
+    refused = cli("pull", config, "--target", demo_url)
+
+    assert refused.exit_code == 1
+    assert f"{config}:3:1: crmconf pull cannot read this file's layout" in refused.output
+    assert refused.exception is None or isinstance(refused.exception, SystemExit)
+    assert config.read_bytes() == original.encode("utf-8")

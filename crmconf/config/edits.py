@@ -101,8 +101,20 @@ class SourceFile:
         data = read_bytes(path)
         bom = data.startswith(_BOM.encode())
         text = read_text(str(path), data).removeprefix(_BOM)
-        # The loader read this very file a moment ago, so it composes.
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        # The loader read this very file a moment ago, but its parser (libyaml) allows a
+        # tab where PyYAML's, whose marks count characters as the edits do, does not
+        # (`- Bygg\t# comment`). A space in its place composes the same nodes at the same
+        # places; the values pull reads from them (names, logins) cannot hold a tab.
+        try:
+            root = yaml.compose(text.replace("\t", " "), Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark
+            where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+            raise CrmconfError(
+                f"{where}: crmconf pull cannot read this file's layout ({error.problem}), "
+                "though it loads; nothing was written. Write that line more plainly, or "
+                "report it as a bug in crmconf with the file"
+            ) from None
         return cls(path, text, bom, root, variables, aliased=root is not None and _aliased(root))
 
     # Finding what is written.

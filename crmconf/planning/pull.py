@@ -263,7 +263,7 @@ def proposals(
                 if identity(change.name) not in new_keys:
                     continue  # the new name of a rename
                 item = items[str(change.id)]
-                dropped = [where for file in files if (where := file.drops(kind, item.name))]
+                dropped = [at for file in files if (at := file.drops(kind, item.name))]
                 if dropped:
                     text = (
                         f"{kind.singular} {shown(item.name)}: {dropped[0]} drops it "
