@@ -205,3 +205,17 @@ def test_a_file_whose_layout_pull_cannot_read_is_a_located_error_and_nothing_is_
     assert f"{config}:3:1: crmconf pull cannot read this file's layout" in refused.output
     assert refused.exception is None or isinstance(refused.exception, SystemExit)
     assert config.read_bytes() == original.encode("utf-8")
+
+
+def test_a_file_with_old_mac_line_ends_keeps_them(cli: Cli, demo_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "mac.yaml"
+    original = "crmconf: 1\rindustries:\r  - Bygg  # b\r  - Data/IT\r  - Turism\rstatus_types: [Aktiv, Ej bearbetad, Vilande]\r"
+    config.write_bytes(original.encode("utf-8"))
+    by_hand(demo_url, "INSERT INTO industries (name) VALUES ('Handel')")
+
+    _ok(cli("pull", config, "--target", demo_url))
+
+    assert config.read_bytes().decode("utf-8") == original.replace(
+        "  - Turism\r", "  - Turism\r  - Handel\r"
+    )
+    assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0

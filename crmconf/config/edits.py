@@ -89,6 +89,9 @@ class SourceFile:
     bom: bool
     root: Node | None
     variables: Mapping[str, str]
+    cr: bool = False
+    """Whether the file ends its lines with CR alone (classic Mac OS): its text here has
+    LF in their place (one character for one, so places stay), written back as CR."""
     aliased: bool = False
     """Whether the file uses YAML aliases (`*name`): one text stands for several values
     there, so pull changes nothing in it."""
@@ -101,6 +104,8 @@ class SourceFile:
         data = read_bytes(path)
         bom = data.startswith(_BOM.encode())
         text = read_text(str(path), data).removeprefix(_BOM)
+        cr = "\r" in text and "\n" not in text
+        text = text.replace("\r", "\n") if cr else text
         # The loader read this very file a moment ago, but its parser (libyaml) allows a
         # tab where PyYAML's, whose marks count characters as the edits do, does not
         # (`- Bygg\t# comment`). A space in its place composes the same nodes at the same
@@ -115,7 +120,8 @@ class SourceFile:
                 "though it loads; nothing was written. Write that line more plainly, or "
                 "report it as a bug in crmconf with the file"
             ) from None
-        return cls(path, text, bom, root, variables, aliased=root is not None and _aliased(root))
+        aliased = root is not None and _aliased(root)
+        return cls(path, text, bom, root, variables, cr=cr, aliased=aliased)
 
     # Finding what is written.
 
@@ -442,7 +448,7 @@ class SourceFile:
             following = start
             new = new.replace("\n", "\r\n") if crlf else new
             text = text[:start] + new + text[end:]
-        return (_BOM if self.bom else "") + text
+        return (_BOM if self.bom else "") + (text.replace("\n", "\r") if self.cr else text)
 
 
 def _end(node: Node) -> int:
