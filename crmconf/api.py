@@ -464,18 +464,33 @@ def _check_pulled(pulled: PullPlan, accepted: list[Proposal], texts: Mapping[Pat
     from crmconf.model.names import identity
 
     before = {
-        (change.kind, identity(change.name), change.action, frozenset(change.changed))
+        (change.kind, identity(change.name)): (change.action, frozenset(change.changed))
         for change in reference.changes
     }
+    rewritten: dict[tuple[str, str], frozenset[str]] = {}  # by the accepted renames
+    handed: dict[tuple[str, str], frozenset[str]] = {}  # by those left
+    for proposal in pulled.proposals:
+        into = rewritten if proposal in accepted else handed
+        for key, fields in proposal.rewrites.items():
+            into[key] = into.get(key, frozenset()) | fields
     wrong = []
     for change in after.changes:
         key = (change.kind, identity(change.name))
         if key in covered:
             allowed = pulled.found.leftover.get(key, frozenset()) | {"protect"}
+            allowed |= handed.get(key, frozenset())  # a reference goes with its rename
             if change.action is Action.UPDATE and set(change.changed) <= allowed:
                 continue
-        elif (change.kind, key[1], change.action, frozenset(change.changed)) in before:
-            continue
+        elif key in before:
+            action, changed = before[key]
+            # An item whose reference to a renamed one was rewritten differs by less.
+            gone = changed - frozenset(change.changed)
+            if (
+                action is change.action
+                and frozenset(change.changed) <= changed
+                and gone <= rewritten.get(key, frozenset())
+            ):
+                continue
         wrong.append(f"{change.kind} {change.name!r} ({change.action})")
     if wrong:
         raise CrmconfError(

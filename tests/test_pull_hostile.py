@@ -219,3 +219,63 @@ def test_a_file_with_old_mac_line_ends_keeps_them(cli: Cli, demo_url: str, tmp_p
         "  - Turism\r", "  - Turism\r  - Handel\r"
     )
     assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0
+
+
+STAGES = """\
+crmconf: 1
+sales:
+  rejection_reasons: [Pris]
+  stages:
+    - {title: Steg 1 Telefonsamtal, probability: 15, status: open}
+    - {title: Steg 2 Första besök, probability: 35, status: open}
+    - {title: Steg 3 Andra besök, probability: 50, status: open}
+    - {title: Steg 4 Uppföljningssamtal, probability: 100, status: open_won}
+    - {title: Förlorad, probability: 0, status: closed_lost, rejection_reason: Pris}
+"""
+
+
+def test_a_rename_rewrites_what_names_the_item_and_each_answer_alone_is_written(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    config = write_config(STAGES)
+    by_hand(
+        demo_url,
+        "INSERT INTO stages (title, probability, status, position, rejection_reason_id) "
+        "SELECT 'Förlorad', 5, 'closed_lost', 5, id FROM rejection_reasons WHERE name = 'Pris'",
+        "UPDATE rejection_reasons SET name = 'Priset' WHERE name = 'Pris'",
+    )
+
+    only_the_rename = _ok(cli("pull", config, "--target", demo_url, "-i", input="y\nn\n"))
+
+    assert "Pulled 1 change" in only_the_rename.output
+    assert config.read_text(encoding="utf-8") == STAGES.replace(
+        "rejection_reasons: [Pris]", "rejection_reasons: [{name: Priset, renamed_from: [Pris]}]"
+    ).replace("rejection_reason: Pris}", "rejection_reason: Priset}")
+    planned = cli("plan", config, "--target", demo_url)
+    assert "probability: 5 → 0" in planned.output and "rejection_reason" not in planned.output
+
+    config.write_text(STAGES, encoding="utf-8")
+    only_the_stage = _ok(cli("pull", config, "--target", demo_url, "-i", input="n\ny\n"))
+    assert "Pulled 1 change" in only_the_stage.output
+    assert config.read_text(encoding="utf-8") == STAGES.replace(
+        "probability: 0,", "probability: 5,"
+    )
+
+
+def test_a_rename_rewrites_where_a_removed_entry_moves_its_data(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    config = write_config(
+        "crmconf: 1\nindustries: [Bygg, Data/IT]\n"
+        "removed:\n  industries: [{name: Turism, move_customers_to: Bygg}]\n"
+    )
+    _ok(cli("apply", config, "--target", demo_url, "--yes"))
+    by_hand(demo_url, "UPDATE industries SET name = 'Hus' WHERE name = 'Bygg'")
+
+    _ok(cli("pull", config, "--target", demo_url))
+
+    assert config.read_text(encoding="utf-8") == (
+        "crmconf: 1\nindustries: [{name: Hus, renamed_from: [Bygg]}, Data/IT]\n"
+        "removed:\n  industries: [{name: Turism, move_customers_to: Hus}]\n"
+    )
+    assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0

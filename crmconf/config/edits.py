@@ -213,6 +213,32 @@ class SourceFile:
                 return Location(str(self.path), mark.line + 1, mark.column + 1)
         return None
 
+    def moves_to(self, kind: Kind, name: str) -> list[ScalarNode]:
+        """The values of `removed:` entries here that move their data to an item."""
+        if kind.migration is None:
+            return []
+        node = self.root
+        for part in ("removed", *kind.section):
+            if not isinstance(node, MappingNode):
+                return []
+            node = next(
+                (v for k, v in node.value if isinstance(k, ScalarNode) and k.value == part), None
+            )
+        found: list[ScalarNode] = []
+        for entry in node.value if isinstance(node, SequenceNode) else ():
+            for key, value in entry.value if isinstance(entry, MappingNode) else ():
+                if (
+                    isinstance(key, ScalarNode)
+                    and key.value == kind.migration.move_field
+                    and isinstance(value, ScalarNode)
+                    and identity(self.substituted(value.value)) == identity(name)
+                ):
+                    found.append(value)
+        return found
+
+    def rename_reference(self, node: ScalarNode, name: str) -> None:
+        self._add(node.start_mark.index, _end(node), flow_text(name))
+
     def has_variable(self, node: Node) -> bool:
         """Whether a value is written with `${NAME}`: pull leaves it to whoever sets NAME."""
         return "${" in self.text[node.start_mark.index : _end(node)]

@@ -79,6 +79,9 @@ class Proposal:
     note: str = ""
     where: str = ""
     """The file and line it is written at (ADD: the list it goes into)."""
+    references: tuple[tuple[str, str, str], ...] = ()
+    """RENAME: the fields of other items that name it (kind, item, field), rewritten
+    with it: the CRM shows them with the new name, so they are part of the rename."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -121,9 +124,23 @@ class Proposal:
                 old = shown(self.before.get(name))
                 text += f"\n      {name}: {without_bidi_controls(old)} → "
                 text += without_bidi_controls(shown(value))
+        for kind_name, name, field_name in self.references:
+            named = f"{KINDS_BY_NAME[kind_name].singular} {without_bidi_controls(shown(name))}"
+            text += (
+                f"\n      and {named}: {field_name} → {without_bidi_controls(shown(self.new_name))}"
+            )
         if self.note:
             text += f"\n      ({self.note})"
         return text
+
+    @property
+    def rewrites(self) -> dict[tuple[str, str], frozenset[str]]:
+        """Per item of another kind, the fields this proposal rewrites in its entry."""
+        found: dict[tuple[str, str], frozenset[str]] = {}
+        for kind_name, name, field_name in self.references:
+            key = (kind_name, identity(name))
+            found[key] = found.get(key, frozenset()) | {field_name}
+        return found
 
 
 @dataclass(frozen=True)
@@ -295,6 +312,7 @@ def proposals(
                     found.append(proposal)
     found = [proposal for proposal in found if _usable(proposal, left)]
     found = [kept for proposal in found if (kept := _writable(proposal, files, left))]
+    found = _with_references(found)
     for kind_name, unmanaged in plan.unmanaged.items():
         kind = KINDS_BY_NAME[kind_name]
         names = ", ".join(shown(item.name) for item in unmanaged)
@@ -307,6 +325,36 @@ def proposals(
         text = f"not read from the target, so not pulled: {check.message.splitlines()[0]}"
         left.append(Note("", None, text))
     return Pull(tuple(found), tuple(left), leftover)
+
+
+def _with_references(found: list[Proposal]) -> list[Proposal]:
+    """Each rename with the references to it that the CRM shows renamed (a stage's
+    rejection_reason): written apart, either answer alone would leave a reference to a
+    name the configuration no longer has, or not yet."""
+    found = list(found)
+    for index, rename in enumerate(found):
+        if rename.step is not Step.RENAME or rename.new_name is None:
+            continue
+        references: list[tuple[str, str, str]] = []
+        for at, other in enumerate(found):
+            for reference in other.kind.references if other.step is Step.UPDATE else ():
+                after = other.fields.get(reference.field)
+                before = other.before.get(reference.field)
+                if (
+                    reference.kind == rename.kind.name
+                    and isinstance(after, str)
+                    and isinstance(before, str)
+                    and identity(after) == identity(rename.new_name)
+                    and identity(before) == identity(rename.name)
+                ):
+                    references.append((other.kind.name, other.name, reference.field))
+                    fields = {k: v for k, v in other.fields.items() if k != reference.field}
+                    other = replace(
+                        other, fields=fields, before={k: other.before.get(k) for k in fields}
+                    )
+            found[at] = other
+        found[index] = replace(found[index], references=tuple(references))
+    return [p for p in found if p.fields or p.new_name is not None or p.step is not Step.UPDATE]
 
 
 def _below(config: Configuration, kind: Kind, name: str) -> tuple[str, ...]:
@@ -543,7 +591,7 @@ def write(
         elif proposal.step is Step.ADD:
             _plan_insertion(proposal, files, state, gone, inserting)
         elif proposal.step is not Step.REMOVE:
-            _plan_update(proposal, _entries(files, kind, proposal.name))
+            _plan_update(proposal, _entries(files, kind, proposal.name), files)
     receiving = {id(i.sequence) for i in inserting.values() if i.sequence is not None}
     by_file: dict[int, list[Entry]] = {}
     for entry in removing:
@@ -569,7 +617,7 @@ def _entries(files: Sequence[SourceFile], kind: Kind, name: str) -> list[Entry]:
     return [entry for file in files if (entry := file.find(kind, name)) is not None]
 
 
-def _plan_update(proposal: Proposal, entries: list[Entry]) -> None:
+def _plan_update(proposal: Proposal, entries: list[Entry], files: Sequence[SourceFile]) -> None:
     kind = proposal.kind
     fields: dict[int, dict[str, Any]] = {}
     for name, value in proposal.fields.items():
@@ -583,6 +631,17 @@ def _plan_update(proposal: Proposal, entries: list[Entry]) -> None:
         fields.setdefault(id(defining), {})["renamed_from"] = [*written, proposal.name]
     for entry in entries:
         entry.source.update(entry, kind, fields.get(id(entry), {}), proposal.new_name)
+    if proposal.step is not Step.RENAME:
+        return
+    assert proposal.new_name is not None
+    for kind_name, name, field_name in proposal.references:
+        referring = KINDS_BY_NAME[kind_name]
+        for entry in _entries(files, referring, name):
+            if entry.writes(field_name):
+                entry.source.update(entry, referring, {field_name: proposal.new_name})
+    for file in files:
+        for node in file.moves_to(kind, proposal.name):
+            file.rename_reference(node, proposal.new_name)
 
 
 @dataclass
