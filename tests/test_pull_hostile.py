@@ -279,3 +279,25 @@ def test_a_rename_rewrites_where_a_removed_entry_moves_its_data(
         "removed:\n  industries: [{name: Turism, move_customers_to: Hus}]\n"
     )
     assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0
+
+
+def test_names_written_with_a_variables_default_are_found(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    config = write_config(
+        "crmconf: 1\ncategories:\n  - {name: '${PARTNER:-Partner}', show_on: customer}\n"
+        "  - {name: Leverantör, show_on: both}\nindustries: ['${BYGG:-Bygg}', Data/IT, Turism]\n"
+    )
+    by_hand(
+        demo_url,
+        "UPDATE categories SET show_on = 'both' WHERE name = 'Partner'",
+        "UPDATE industries SET name = 'Hus' WHERE name = 'Bygg'",
+    )
+
+    pulled = _ok(cli("pull", config, "--target", demo_url))
+
+    assert 'left alone: industry "Bygg": its name is written with ${NAME}' in pulled.output
+    assert config.read_text(encoding="utf-8") == (
+        "crmconf: 1\ncategories:\n  - {name: '${PARTNER:-Partner}', show_on: both}\n"
+        "  - {name: Leverantör, show_on: both}\nindustries: ['${BYGG:-Bygg}', Data/IT, Turism]\n"
+    )

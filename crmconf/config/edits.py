@@ -22,6 +22,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from crmconf.config.export import block_lines, flow_text
 from crmconf.config.files import DROP, read_bytes
+from crmconf.config.variables import substituted_text
 from crmconf.config.yaml_source import read_text
 from crmconf.errors import CrmconfError, Location
 from crmconf.model.kind import Kind
@@ -30,7 +31,6 @@ from crmconf.model.names import identity
 _BOM = "\ufeff"
 _COMMENT_GAP = re.compile(r"[ \t]+(?=#)")
 """The blanks between a value and the comment after it on its line."""
-_VARIABLE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -178,12 +178,7 @@ class SourceFile:
         return None
 
     def substituted(self, value: str) -> str:
-        return _VARIABLE.sub(
-            lambda match: (
-                "${" + match[2] + "}" if match[1] else self.variables.get(match[2], match[0])
-            ),
-            value,
-        )
+        return substituted_text(value, self.variables)
 
     def find(self, kind: Kind, name: str) -> Entry | None:
         """The entry of an item here, by identity (the first, as the loader merges)."""

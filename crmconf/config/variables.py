@@ -86,6 +86,26 @@ def with_flow_hint(error: ConfigError, data: bytes) -> ConfigError:
     return ConfigError(problems)
 
 
+def substituted_text(value: str, variables: Mapping[str, str]) -> str:
+    """A value's text with its `${NAME}` and `${NAME:-default}` replaced as the loader
+    replaces them; a malformed reference, or one to an unset variable, stays as written
+    (the loader reports those)."""
+
+    def replace(match: re.Match[str]) -> str:
+        reference = match.group(0)
+        if reference == "$${":
+            return "${"
+        inner = _INNER.fullmatch(match.group(1) or "") if reference != "${" else None
+        if inner is None or "${" in (inner.group("default") or ""):
+            return reference
+        given, default = variables.get(inner.group("name")), inner.group("default")
+        if default is not None and not given:
+            return default
+        return reference if given is None else given
+
+    return _REFERENCE.sub(replace, value)
+
+
 def load_variables(path: FilePath) -> dict[str, str]:
     """A `--vars` file: a YAML mapping of variable names to scalar values, as text."""
     where = Location(str(path))
