@@ -301,3 +301,19 @@ def test_names_written_with_a_variables_default_are_found(
         "crmconf: 1\ncategories:\n  - {name: '${PARTNER:-Partner}', show_on: both}\n"
         "  - {name: Leverantör, show_on: both}\nindustries: ['${BYGG:-Bygg}', Data/IT, Turism]\n"
     )
+
+
+def test_excluding_either_name_of_a_rename_leaves_it_alone(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    original = "crmconf: 1\nindustries: [Bygg, Data/IT, Turism]\n"
+    config = write_config(original)
+    by_hand(demo_url, "UPDATE industries SET name = 'Hus' WHERE name = 'Bygg'")
+
+    for name in ("Bygg", "Hus"):
+        pulled = _ok(cli("pull", config, "--target", demo_url, "--exclude", f"industries:{name}"))
+        assert "Nothing to pull" in pulled.output
+        assert config.read_text(encoding="utf-8") == original
+
+    _ok(cli("pull", config, "--target", demo_url, "--only", "industries:Hus"))
+    assert "renamed_from: [Bygg]" in config.read_text(encoding="utf-8")

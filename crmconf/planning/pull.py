@@ -175,14 +175,17 @@ class Pull:
             existing = ((i.name, i.fields.get("parent")) for i in state.of(kind))
             paths[kind.name] = {**item_paths(kind, existing), **item_paths(kind, records)}
 
+        excluding = replace(selection, only=())
+
         def keeps(kind: Kind, *names: str | None) -> bool:
+            """Kept when --only names it by either name, and --exclude by neither: a
+            rename rewrites the old name's entry, which an exclusion of it keeps."""
             if kind.is_switch:
                 return True
             known = paths.get(kind.name, {})
-            return any(
-                selection.keeps(kind, known.get(identity(name), name))
-                for name in names
-                if name is not None
+            found = [known.get(identity(name), name) for name in names if name is not None]
+            return any(selection.keeps(kind, path) for path in found) and all(
+                excluding.keeps(kind, path) for path in found
             )
 
         kept = tuple(p for p in self.proposals if keeps(p.kind, p.name, p.new_name))
