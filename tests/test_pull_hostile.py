@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 from sqlalchemy import create_engine, text
 
@@ -48,6 +49,19 @@ def test_a_name_a_configuration_cannot_hold_is_left_alone_and_the_rest_is_pulled
     assert 'left alone: industry "Tab\\tbar": its name in the CRM' in pulled.output
     assert 'left alone: industry " ": its name in the CRM' in pulled.output
     assert "bug in crmconf" not in pulled.output
+
+
+@pytest.mark.sqlite_only(reason="PostgreSQL's column refuses a name over 100 characters")
+def test_a_name_too_long_for_a_configuration_is_said_to_be_too_long(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    config = write_config("crmconf: 1\nindustries: [Bygg, Data/IT, Turism]\n")
+    by_hand(demo_url, f"INSERT INTO industries (name) VALUES ('{'x' * 101}')")
+
+    pulled = _ok(cli("pull", config, "--target", demo_url))
+
+    assert "not one a configuration can hold (longer than 100 characters)" in pulled.output
+    assert "Nothing to pull" in pulled.output
 
 
 def test_an_item_an_overlay_drops_is_left_alone_not_added_to_the_base(

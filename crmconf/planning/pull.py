@@ -35,7 +35,7 @@ from crmconf.config.selection import Selection, item_paths
 from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
 from crmconf.model.configuration import Configuration
 from crmconf.model.kind import Kind
-from crmconf.model.names import Name, identity
+from crmconf.model.names import NAME_MAX_LENGTH, Name, identity
 from crmconf.model.state import ExistingItem, State
 from crmconf.planning.changes import Action, Change, Plan
 from crmconf.planning.render.text import shown, without_bidi_controls
@@ -430,9 +430,14 @@ def _usable(proposal: Proposal, left: list[Note]) -> bool:
             _NAME.validate_python(name)
         except ValidationError:
             label = f"{proposal.kind.singular} {without_bidi_controls(shown(name))}"
+            why = (
+                f"longer than {NAME_MAX_LENGTH} characters"
+                if len(name) > NAME_MAX_LENGTH
+                else "a control character, or nothing visible"
+            )
             text = (
-                f"{label}: its name in the CRM is not one a configuration can hold (a control "
-                "character, or nothing visible): rename it in the CRM, then pull again"
+                f"{label}: its name in the CRM is not one a configuration can hold ({why}): "
+                "rename it in the CRM, then pull again"
             )
             left.append(Note(proposal.kind.name, proposal.name, text))
             return False
