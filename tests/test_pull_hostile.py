@@ -331,3 +331,30 @@ def test_excluding_either_name_of_a_rename_leaves_it_alone(
 
     _ok(cli("pull", config, "--target", demo_url, "--only", "industries:Hus"))
     assert "renamed_from: [Bygg]" in config.read_text(encoding="utf-8")
+
+
+def test_a_value_a_configuration_cannot_hold_is_left_alone_and_the_rest_is_pulled(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    config = write_config(
+        "crmconf: 1\ncategories:\n  - {name: Partner, show_on: customer}\n"
+        "  - {name: Leverantör, show_on: both}\nindustries: [Bygg, Data/IT, Turism]\n"
+    )
+    by_hand(  # a value a newer CRM may offer that this crmconf does not know
+        demo_url,
+        "UPDATE categories SET show_on = 'projects' WHERE name = 'Partner'",
+        "INSERT INTO categories (name, show_on) VALUES ('Kund', 'projects')",
+        "INSERT INTO industries (name) VALUES ('Handel')",
+    )
+
+    pulled = _ok(cli("pull", config, "--target", demo_url))
+
+    assert config.read_text(encoding="utf-8") == (
+        "crmconf: 1\ncategories:\n  - {name: Partner, show_on: customer}\n"
+        "  - {name: Leverantör, show_on: both}\nindustries: [Bygg, Data/IT, Turism, Handel]\n"
+    )
+    assert (
+        'left alone: category "Partner": show_on "projects" in the CRM is not a value a '
+        "configuration can hold (Input should be 'customer', 'contact' or 'both')"
+    ) in pulled.output
+    assert 'left alone: category "Kund": show_on "projects" in the CRM' in pulled.output

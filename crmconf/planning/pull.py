@@ -313,7 +313,7 @@ def proposals(
                 proposal = _update(kind, change, records.get(key), where, leftover, left)
                 if proposal is not None:
                     found.append(proposal)
-    found = [proposal for proposal in found if _usable(proposal, left)]
+    found = [fit for proposal in found if (fit := _fitting(proposal, state, left))]
     found = [kept for proposal in found if (kept := _writable(proposal, files, left))]
     found = _with_references(found)
     for kind_name, unmanaged in plan.unmanaged.items():
@@ -418,10 +418,11 @@ def _writable(proposal: Proposal, files: Sequence[SourceFile], left: list[Note])
 _NAME = TypeAdapter(Name)
 
 
-def _usable(proposal: Proposal, left: list[Note]) -> bool:
-    """Whether every name the proposal writes is one a configuration may hold: the CRM's
-    admin pages accept names (a tab, only spaces) that the loader refuses, and one such
-    name must not keep the rest from being pulled."""
+def _fitting(proposal: Proposal, state: State, left: list[Note]) -> Proposal | None:
+    """The proposal as far as a configuration can hold what the CRM has: the CRM's admin
+    pages accept names (a tab, only spaces) and values (one a newer CRM offers) that the
+    loader refuses, and one of them must not keep the rest from being pulled."""
+    kind = proposal.kind
     names = [proposal.name] if proposal.step is Step.ADD else []
     names += [proposal.new_name] if proposal.new_name is not None else []
     names += [child.name for child in proposal.children]
@@ -429,7 +430,7 @@ def _usable(proposal: Proposal, left: list[Note]) -> bool:
         try:
             _NAME.validate_python(name)
         except ValidationError:
-            label = f"{proposal.kind.singular} {without_bidi_controls(shown(name))}"
+            label = f"{kind.singular} {without_bidi_controls(shown(name))}"
             why = (
                 f"longer than {NAME_MAX_LENGTH} characters"
                 if len(name) > NAME_MAX_LENGTH
@@ -439,9 +440,49 @@ def _usable(proposal: Proposal, left: list[Note]) -> bool:
                 f"{label}: its name in the CRM is not one a configuration can hold ({why}): "
                 "rename it in the CRM, then pull again"
             )
-            left.append(Note(proposal.kind.name, proposal.name, text))
-            return False
-    return True
+            left.append(Note(kind.name, proposal.name, text))
+            return None
+    if kind.item_model is None or proposal.step is Step.REMOVE or kind.is_switch:
+        return proposal
+    label = f"{kind.singular} {without_bidi_controls(shown(proposal.name))}"
+    wrong = _refused_fields(kind, proposal, state)
+    if proposal.step is Step.ADD:
+        for field_name, value, message in wrong:
+            left.append(Note(kind.name, proposal.name, _refused(label, field_name, value, message)))
+        return None if wrong else proposal
+    fields = dict(proposal.fields)
+    for field_name, value, message in wrong:
+        if field_name in fields:
+            left.append(Note(kind.name, proposal.name, _refused(label, field_name, value, message)))
+            del fields[field_name]
+    if not fields and proposal.new_name is None:
+        return None
+    return replace(proposal, fields=fields, before={k: proposal.before.get(k) for k in fields})
+
+
+def _refused_fields(kind: Kind, proposal: Proposal, state: State) -> list[tuple[str, Any, str]]:
+    """The fields of the CRM's item that its kind's model refuses: name, value, why."""
+    assert kind.item_model is not None
+    items = [proposal.item, *proposal.children] if proposal.item is not None else []
+    if not items:
+        wanted = identity(proposal.new_name or proposal.name)
+        items = [item for item in state.of(kind) if item.key == wanted]
+    wrong: list[tuple[str, Any, str]] = []
+    for item in items:
+        try:
+            kind.item_model.model_validate(item_entry(kind, item))
+        except ValidationError as error:
+            for detail in error.errors(include_url=False):
+                field_name = str(detail["loc"][0]) if detail["loc"] else kind.key_field
+                wrong.append((field_name, item.fields.get(field_name), detail["msg"]))
+    return wrong
+
+
+def _refused(label: str, field_name: str, value: Any, message: str) -> str:
+    return (
+        f"{label}: {field_name} {without_bidi_controls(shown(value))} in the CRM is not a value "
+        f"a configuration can hold ({message}): this crmconf does not know it"
+    )
 
 
 def _with_variable(kind: Kind, entries: Sequence[Entry], key: str) -> bool:
