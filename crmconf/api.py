@@ -436,13 +436,19 @@ def _check_pulled(pulled: PullPlan, accepted: list[Proposal], texts: Mapping[Pat
         copy = Path(folder) / root.name
         if root.is_dir():
             shutil.copytree(root, copy, symlinks=True)
-        for path, text in texts.items():
+        for listed in pulled.config.files:
+            path = Path(listed)
             inside = (
-                copy
-                if not root.is_dir()
-                else copy / Path(path).resolve().relative_to(root.resolve())
+                copy / os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+                if root.is_dir()
+                else copy
             )
-            inside.write_text(text, encoding="utf-8")
+            # A file read through a link becomes the file in the copy: the link, copied,
+            # would lead out of it (to the unedited file).
+            if path in texts or inside.is_symlink():
+                data = texts[path].encode("utf-8") if path in texts else path.read_bytes()
+                inside.unlink(missing_ok=True)
+                inside.write_bytes(data)
         users = dict(source.users) if source.users is not None else None
         try:
             edited = load(

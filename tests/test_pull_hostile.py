@@ -358,3 +358,35 @@ def test_a_value_a_configuration_cannot_hold_is_left_alone_and_the_rest_is_pulle
         "configuration can hold (Input should be 'customer', 'contact' or 'both')"
     ) in pulled.output
     assert 'left alone: category "Kund": show_on "projects" in the CRM' in pulled.output
+
+
+def test_files_reached_through_links_are_checked_and_written_as_the_files_they_lead_to(
+    cli: Cli, demo_url: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "crm"
+    (folder / "kept").mkdir(parents=True)
+    elsewhere = tmp_path / "shared" / "industries.yaml"
+    elsewhere.parent.mkdir()
+    categories = folder / "kept" / "categories.yml"  # in a subfolder: not read on its own
+    categories.write_text(
+        "crmconf: 1\ncategories:\n  - {name: Partner, show_on: customer}\n"
+        "  - {name: Leverantör, show_on: both}\n",
+        encoding="utf-8",
+    )
+    elsewhere.write_text("crmconf: 1\nindustries: [Bygg, Data/IT, Turism]\n", encoding="utf-8")
+    (folder / "categories.yaml").symlink_to(categories)  # absolute links, one inside
+    (folder / "industries.yaml").symlink_to(elsewhere)  # and one outside the directory
+    by_hand(
+        demo_url,
+        "INSERT INTO industries (name) VALUES ('Handel')",
+        "UPDATE categories SET show_on = 'both' WHERE name = 'Partner'",
+    )
+
+    pulled = cli("--allow-outside-root", "pull", folder, "--target", demo_url)
+
+    assert pulled.exit_code == 0, pulled.output
+    assert elsewhere.read_text(encoding="utf-8") == (
+        "crmconf: 1\nindustries: [Bygg, Data/IT, Turism, Handel]\n"
+    )
+    assert "{name: Partner, show_on: both}" in categories.read_text(encoding="utf-8")
+    assert (folder / "industries.yaml").is_symlink() and (folder / "categories.yaml").is_symlink()
