@@ -390,3 +390,41 @@ def test_files_reached_through_links_are_checked_and_written_as_the_files_they_l
     )
     assert "{name: Partner, show_on: both}" in categories.read_text(encoding="utf-8")
     assert (folder / "industries.yaml").is_symlink() and (folder / "categories.yaml").is_symlink()
+
+
+def test_an_item_an_overlay_drops_and_writes_anew_is_pulled_into_the_overlay(
+    cli: Cli, demo_url: str, tmp_path: Path
+) -> None:
+    base = tmp_path / "crm" / "base" / "settings.yaml"
+    prod = tmp_path / "crm" / "envs" / "prod" / "settings.yaml"
+    base.parent.mkdir(parents=True)
+    prod.parent.mkdir(parents=True)
+    base_text = (
+        "crmconf: 1\ngroups:\n  - name: Försäljning\n    type: sales\n    description: Säljare\n"
+        "    members: [anna@example.com]\n"
+        "  - {name: Administration, type: standard, members: [lisa@example.com]}\n"
+    )
+    base.write_text(base_text, encoding="utf-8")
+    prod.write_text(  # prod's sales group is its own: nothing of the base's applies
+        "crmconf: 1\ndrop:\n  groups: [Försäljning]\ngroups:\n  - name: Försäljning\n"
+        "    type: sales\n",
+        encoding="utf-8",
+    )
+    by_hand(
+        demo_url,
+        "DELETE FROM group_members WHERE group_id = (SELECT id FROM crm_groups WHERE "
+        "name = 'Försäljning')",
+        "INSERT INTO group_members (group_id, user_id) SELECT g.id, u.id FROM crm_groups g, "
+        "users u WHERE g.name = 'Försäljning' AND u.login = 'erik@example.com'",
+        "UPDATE crm_groups SET description = 'Ny' WHERE name = 'Försäljning'",
+    )
+
+    _ok(cli("pull", tmp_path / "crm", "--env", "prod", "--target", demo_url))
+
+    assert base.read_text(encoding="utf-8") == base_text
+    assert prod.read_text(encoding="utf-8") == (
+        "crmconf: 1\ndrop:\n  groups: [Försäljning]\ngroups:\n  - name: Försäljning\n"
+        "    type: sales\n    description: Ny\n    members: [erik@example.com]\n"
+    )
+    planned = cli("plan", tmp_path / "crm", "--env", "prod", "--target", demo_url)
+    assert "No changes" in planned.output, planned.output

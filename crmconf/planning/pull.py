@@ -595,7 +595,7 @@ def _new_subtree(
 
 
 def _where(files: Sequence[SourceFile], kind: Kind, name: str) -> str:
-    entries = [entry for file in files if (entry := file.find(kind, name)) is not None]
+    entries = _entries(files, kind, name)
     if kind.is_switch:
         sections = [(file, found) for file in files if (found := file.section(kind))]
         if sections:
@@ -663,7 +663,10 @@ def _inside(entry: Entry, taken: set[int]) -> bool:
 
 
 def _entries(files: Sequence[SourceFile], kind: Kind, name: str) -> list[Entry]:
-    return [entry for file in files if (entry := file.find(kind, name)) is not None]
+    """An item's entries that make it: an overlay that drops it and writes it anew
+    replaces it whole, so the entries before it say nothing about it."""
+    first = max((at for at, file in enumerate(files) if file.drops(kind, name)), default=0)
+    return [entry for file in files[first:] if (entry := file.find(kind, name)) is not None]
 
 
 def _plan_update(proposal: Proposal, entries: list[Entry], files: Sequence[SourceFile]) -> None:
