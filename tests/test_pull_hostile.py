@@ -428,3 +428,36 @@ def test_an_item_an_overlay_drops_and_writes_anew_is_pulled_into_the_overlay(
     )
     planned = cli("plan", tmp_path / "crm", "--env", "prod", "--target", demo_url)
     assert "No changes" in planned.output, planned.output
+
+
+def test_a_value_written_as_a_block_scalar_is_replaced_and_what_follows_stays(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    written = (
+        "crmconf: 1\ngroups:\n  - name: Försäljning\n    type: sales\n    description: |\n"
+        "      Säljare\n    members: [anna@example.com]\n"
+        "  - name: Administration\n    type: standard\n    members: [lisa@example.com]\n"
+        "    description: >-\n      Kontoret\n\n# the end\n"
+    )
+    config = write_config(
+        written.replace(  # a group the CRM does not have, taken out: not the line after it
+            "  - name: Administration\n",
+            "  - name: Extra\n    type: standard\n    description: |\n      Text\n"
+            "  - name: Administration\n",
+        )
+    )
+    by_hand(
+        demo_url,
+        "UPDATE crm_groups SET description = 'Ny' WHERE name = 'Försäljning'",
+        "UPDATE crm_groups SET description = 'Två\nrader' WHERE name = 'Administration'",
+    )
+
+    _ok(cli("pull", config, "--target", demo_url))
+
+    assert config.read_text(encoding="utf-8") == (
+        "crmconf: 1\ngroups:\n  - name: Försäljning\n    type: sales\n    description: Ny\n"
+        "    members: [anna@example.com]\n"
+        "  - name: Administration\n    type: standard\n    members: [lisa@example.com]\n"
+        '    description: "Två\\nrader"\n\n# the end\n'
+    )
+    assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0

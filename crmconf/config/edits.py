@@ -120,6 +120,8 @@ class SourceFile:
                 "though it loads; nothing was written. Write that line more plainly, or "
                 "report it as a bug in crmconf with the file"
             ) from None
+        if root is not None:
+            _end_block_scalars_at_their_text(root, text)
         aliased = root is not None and _aliased(root)
         return cls(path, text, bom, root, variables, cr=cr, aliased=aliased)
 
@@ -479,6 +481,29 @@ def _end(node: Node) -> int:
         return int(node.end_mark.index)
     last = node.value[-1]
     return _end(last[1] if isinstance(node, MappingNode) else last)
+
+
+def _end_block_scalars_at_their_text(root: Node, text: str) -> None:
+    """End each block scalar (`|`, `>`) at its last character: its end mark lies past the
+    line breaks and blank lines after it, which a value written in its place must keep."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode) and node.style in ("|", ">"):
+            end = node.end_mark.index
+            while end > node.start_mark.index and text[end - 1] in " \t\r\n":
+                end -= 1
+            line = text.count("\n", 0, end)
+            node.end_mark = yaml.Mark(
+                node.end_mark.name, end, line, end - _line_start(text, end), None, 0
+            )
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, MappingNode):
+            stack.extend(item for pair in node.value for item in pair)
 
 
 def _block_of_names(node: Node) -> bool:
