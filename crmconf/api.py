@@ -31,7 +31,7 @@ from crmconf.pipeline.forecast import forecast as forecast_pipeline
 from crmconf.pipeline.gate import forecast_refusal, gated
 from crmconf.pipeline.impact import Impact, pipeline_impact
 from crmconf.planning import safety, saved
-from crmconf.planning.changes import Action, Attested, Change, Plan
+from crmconf.planning.changes import Action, Attested, Plan
 from crmconf.planning.planner import kinds_to_read
 from crmconf.planning.planner import plan as plan_changes
 from crmconf.targets import STATE_VARIABLE, open_target
@@ -473,13 +473,19 @@ def _check_pulled(pulled: PullPlan, accepted: list[Proposal], texts: Mapping[Pat
         copy = Path(folder) / root.name
         if root.is_dir():
             shutil.copytree(root, copy, symlinks=True)
-        for path, text in texts.items():
+        for listed in pulled.config.files:
+            path = Path(listed)
             inside = (
-                copy
-                if not root.is_dir()
-                else copy / Path(path).resolve().relative_to(root.resolve())
+                copy / os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+                if root.is_dir()
+                else copy
             )
-            inside.write_text(text, encoding="utf-8")
+            # A file read through a link becomes the file in the copy: the link, copied,
+            # would lead out of it (to the unedited file).
+            if path in texts or inside.is_symlink():
+                data = texts[path].encode("utf-8") if path in texts else path.read_bytes()
+                inside.unlink(missing_ok=True)
+                inside.write_bytes(data)
         users = dict(source.users) if source.users is not None else None
         try:
             edited = load(
@@ -502,24 +508,44 @@ def _check_pulled(pulled: PullPlan, accepted: list[Proposal], texts: Mapping[Pat
 
     leftover = pulled.found.leftover
 
-    def signature(change: Change) -> tuple[str, str, Action, frozenset[str]]:
+    def ordering(kind: str) -> frozenset[str]:
         # Which items a plan calls moved in a reordered list depends on the others.
-        ordering = leftover.get((change.kind, ""), frozenset())
-        changed = frozenset(change.changed) - ordering
-        return change.kind, identity(change.name), change.action, changed
+        return leftover.get((kind, ""), frozenset())
 
-    before = {signature(change) for change in reference.changes}
+    before = {
+        (change.kind, identity(change.name)): (
+            change.action,
+            frozenset(change.changed) - ordering(change.kind),
+        )
+        for change in reference.changes
+    }
+    rewritten: dict[tuple[str, str], frozenset[str]] = {}  # by the accepted renames
+    handed: dict[tuple[str, str], frozenset[str]] = {}  # by those left
+    for proposal in pulled.proposals:
+        into = rewritten if proposal in accepted else handed
+        for key, fields in proposal.rewrites.items():
+            into[key] = into.get(key, frozenset()) | fields
     wrong = []
     for change in after.changes:
         key = (change.kind, identity(change.name))
+        changed = frozenset(change.changed) - ordering(change.kind)
         # Left alone, and said: a parent, the order of a list; `protect` is never pulled.
-        tolerated = leftover.get(key, frozenset()) | leftover.get((change.kind, ""), frozenset())
-        if change.action is Action.UPDATE and set(change.changed) <= tolerated | {"protect"}:
+        tolerated = leftover.get(key, frozenset()) | {"protect"}
+        if key in covered:
+            tolerated |= handed.get(key, frozenset())  # a reference goes with its rename
+        if change.action is Action.UPDATE and changed <= tolerated:
             continue
-        if key not in covered and signature(change) in before:
-            continue  # a difference not pulled, as it was
-        changed = f": {', '.join(change.changed)}" if change.changed else ""
-        wrong.append(f"{change.kind} {change.name!r} ({change.action}{changed})")
+        if key not in covered and key in before:
+            action, was = before[key]
+            # An item whose reference to a renamed one was rewritten differs by less.
+            if (
+                action is change.action
+                and changed <= was
+                and was - changed <= rewritten.get(key, frozenset())
+            ):
+                continue
+        shown = f": {', '.join(change.changed)}" if change.changed else ""
+        wrong.append(f"{change.kind} {change.name!r} ({change.action}{shown})")
     if wrong:
         raise CrmconfError(
             "crmconf pull would write files that still differ from the target, so it wrote "

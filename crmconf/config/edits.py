@@ -21,8 +21,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from crmconf.config.export import block_lines, flow_text
-from crmconf.config.files import read_bytes
-from crmconf.config.variables import references_variables, substituted
+from crmconf.config.files import DROP, read_bytes
+from crmconf.config.variables import references_variables, substituted_text
 from crmconf.config.yaml_source import read_text
 from crmconf.errors import CrmconfError, Location
 from crmconf.model.kind import Kind
@@ -89,6 +89,9 @@ class SourceFile:
     bom: bool
     root: Node | None
     variables: Mapping[str, str]
+    cr: bool = False
+    """Whether the file ends its lines with CR alone (classic Mac OS): its text here has
+    LF in their place (one character for one, so places stay), written back as CR."""
     aliased: bool = False
     """Whether the file uses YAML aliases (`*name`): one text stands for several values
     there, so pull changes nothing in it."""
@@ -101,9 +104,26 @@ class SourceFile:
         data = read_bytes(path)
         bom = data.startswith(_BOM.encode())
         text = read_text(str(path), data).removeprefix(_BOM)
-        # The loader read this very file a moment ago, so it composes.
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        return cls(path, text, bom, root, variables, aliased=root is not None and _aliased(root))
+        cr = "\r" in text and "\n" not in text
+        text = text.replace("\r", "\n") if cr else text
+        # The loader read this very file a moment ago, but its parser (libyaml) allows a
+        # tab where PyYAML's, whose marks count characters as the edits do, does not
+        # (`- Bygg\t# comment`). A space in its place composes the same nodes at the same
+        # places; the values pull reads from them (names, logins) cannot hold a tab.
+        try:
+            root = yaml.compose(text.replace("\t", " "), Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark
+            where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+            raise CrmconfError(
+                f"{where}: crmconf pull cannot read this file's layout ({error.problem}), "
+                "though it loads; nothing was written. Write that line more plainly, or "
+                "report it as a bug in crmconf with the file"
+            ) from None
+        if root is not None:
+            _end_block_scalars_at_their_text(root, text)
+        aliased = root is not None and _aliased(root)
+        return cls(path, text, bom, root, variables, cr=cr, aliased=aliased)
 
     # Finding what is written.
 
@@ -160,7 +180,7 @@ class SourceFile:
         return None
 
     def substituted(self, value: str) -> str:
-        return substituted(value, self.variables)
+        return substituted_text(value, self.variables)
 
     def find(self, kind: Kind, name: str) -> Entry | None:
         """The entry of an item here, by identity (the first, as the loader merges)."""
@@ -170,6 +190,51 @@ class SourceFile:
             for entry in self.entries(kind):
                 index.setdefault(identity(entry.name), entry)
         return index.get(identity(name))
+
+    def drops(self, kind: Kind, name: str) -> Location | None:
+        """Where this file (an overlay) names an item under `drop:`, if it does."""
+        node = self.root
+        for part in (DROP, *kind.section):
+            if not isinstance(node, MappingNode):
+                return None
+            node = next(
+                (v for k, v in node.value if isinstance(k, ScalarNode) and k.value == part), None
+            )
+        if not isinstance(node, SequenceNode):
+            return None
+        for item in node.value:
+            if isinstance(item, ScalarNode) and identity(self.substituted(item.value)) == identity(
+                name
+            ):
+                mark = item.start_mark
+                return Location(str(self.path), mark.line + 1, mark.column + 1)
+        return None
+
+    def moves_to(self, kind: Kind, name: str) -> list[ScalarNode]:
+        """The values of `removed:` entries here that move their data to an item."""
+        if kind.migration is None:
+            return []
+        node = self.root
+        for part in ("removed", *kind.section):
+            if not isinstance(node, MappingNode):
+                return []
+            node = next(
+                (v for k, v in node.value if isinstance(k, ScalarNode) and k.value == part), None
+            )
+        found: list[ScalarNode] = []
+        for entry in node.value if isinstance(node, SequenceNode) else ():
+            for key, value in entry.value if isinstance(entry, MappingNode) else ():
+                if (
+                    isinstance(key, ScalarNode)
+                    and key.value == kind.migration.move_field
+                    and isinstance(value, ScalarNode)
+                    and identity(self.substituted(value.value)) == identity(name)
+                ):
+                    found.append(value)
+        return found
+
+    def rename_reference(self, node: ScalarNode, name: str) -> None:
+        self._add(node.start_mark.index, _end(node), flow_text(name))
 
     def has_variable(self, node: Node) -> bool:
         """Whether a value is written with `${NAME}`: pull leaves it to whoever sets NAME."""
@@ -212,10 +277,12 @@ class SourceFile:
             self._replace_value(*found, name)
         for key, value in fields.items():
             found = entry.pair(key)
-            if found is not None:
-                self._replace_value(*found, value)
-            else:
+            if found is None:
                 self._append_pair(entry.node, key, value)
+            elif _block_of_names(found[1]) and isinstance(value, list):
+                self._replace_items(found[0], found[1], value)
+            else:
+                self._replace_value(*found, value)
 
     def _replace_value(self, key: ScalarNode, node: Node, value: Any) -> None:
         start = node.start_mark.index
@@ -233,6 +300,29 @@ class SourceFile:
             self._add(key.end_mark.index, _end(node), new)
             return
         self._add(start, _end(node), flow_text(value))
+
+    def _replace_items(self, key: ScalarNode, sequence: Node, names: list[Any]) -> None:
+        """Make a block list of names hold `names` (an unordered set: members,
+        renamed_from) line by line: an item that stays keeps its line and the comment on
+        it, one that goes loses its line, a new one comes after the last."""
+        assert isinstance(sequence, SequenceNode)
+        wanted = {identity(str(name)) for name in names}
+        written = {identity(self.substituted(node.value)) for node in sequence.value}
+        kept = [node for node in sequence.value if identity(self.substituted(node.value)) in wanted]
+        if not names:
+            end = _line_end(self.text, _end(sequence))
+            self._add(key.end_mark.index, end, ": []")
+            return
+        for node in sequence.value:
+            if node not in kept:
+                # From the end of the line before, so that what is added after the list
+                # (at the end of its last line) does not fall inside the span.
+                start = _line_start(self.text, _dash(self.text, node)) - 1
+                start -= self.text[start - 1] == "\r"
+                self._add(start, _line_end(self.text, _end(node)), "")
+        new = [name for name in names if identity(str(name)) not in written]
+        # After the last line, where no line taken out can overlap the new ones.
+        self.insert(sequence, new, kept[-1] if kept else sequence.value[-1], kept)
 
     def _append_pair(self, mapping: MappingNode, key: str, value: Any) -> None:
         last = mapping.value[-1][1]
@@ -284,11 +374,46 @@ class SourceFile:
                 last += 1
             if last + 1 < len(items):
                 self._add(items[index].start_mark.index, items[last + 1].start_mark.index, "")
+            elif index > 0 and (
+                lines := self._trailing_lines(items[index - 1], items[index], items[last])
+            ):
+                comma, start, end = lines
+                if comma is not None:
+                    self._add(comma, comma + 1, "")
+                self._add(start, end, "")
             elif index > 0:
                 self._add(_end(items[index - 1]), _end(items[last]), "")
             else:
                 self._add(items[index].start_mark.index, _end(items[last]), "")
             index = last + 1
+
+    def _trailing_lines(
+        self, kept: Node, first: Node, last: Node
+    ) -> tuple[int | None, int, int] | None:
+        """Where a flow list written one item per line ends with items taken out: the comma
+        after the last item kept (None: the list ends with a comma, which stays), and the
+        lines from the next to the last item's (its comment included), so that the kept
+        item keeps its own comment; None when items share their lines."""
+        comma = _end(kept)
+        while self.text[comma] in " \t":
+            comma += 1
+        start = _line_start(self.text, first.start_mark.index)
+        end = _line_end(self.text, _end(last))
+        rest = self.text[_end(last) : end].lstrip(" \t")
+        trailing = rest.startswith(",")  # `[a, b,]`: the kept item keeps its comma
+        rest = rest.removeprefix(",").strip()
+        if self.text[comma] != "," or start <= comma:
+            return None
+        if rest.startswith("]") and not trailing:
+            # `  c]`: the `]` stays on that line, after the indentation.
+            return comma, start, _end(last)
+        if rest and not rest.startswith("#"):
+            return None
+        return (
+            None if trailing else comma,
+            start - 1 - (self.text[start - 2 : start] == "\r\n"),
+            end,
+        )
 
     def insert(
         self,
@@ -379,7 +504,7 @@ class SourceFile:
             following = start
             new = new.replace("\n", "\r\n") if crlf else new
             text = text[:start] + new + text[end:]
-        return (_BOM if self.bom else "") + text
+        return (_BOM if self.bom else "") + (text.replace("\n", "\r") if self.cr else text)
 
 
 def _end(node: Node) -> int:
@@ -389,6 +514,39 @@ def _end(node: Node) -> int:
         return int(node.end_mark.index)
     last = node.value[-1]
     return _end(last[1] if isinstance(node, MappingNode) else last)
+
+
+def _end_block_scalars_at_their_text(root: Node, text: str) -> None:
+    """End each block scalar (`|`, `>`) at its last character: its end mark lies past the
+    line breaks and blank lines after it, which a value written in its place must keep."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode) and node.style in ("|", ">"):
+            end = node.end_mark.index
+            while end > node.start_mark.index and text[end - 1] in " \t\r\n":
+                end -= 1
+            line = text.count("\n", 0, end)
+            node.end_mark = yaml.Mark(
+                node.end_mark.name, end, line, end - _line_start(text, end), None, 0
+            )
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, MappingNode):
+            stack.extend(item for pair in node.value for item in pair)
+
+
+def _block_of_names(node: Node) -> bool:
+    """Whether a value is a block list of plain values, one per line."""
+    return (
+        isinstance(node, SequenceNode)
+        and not node.flow_style
+        and bool(node.value)
+        and all(isinstance(item, ScalarNode) for item in node.value)
+    )
 
 
 def _aliased(root: Node) -> bool:

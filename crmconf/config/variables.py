@@ -66,26 +66,6 @@ def substitute(source: SourceDocument, text: str, variables: Mapping[str, str]) 
     return source.with_value(value, substitution.written)
 
 
-def substituted(value: str, variables: Mapping[str, str]) -> str:
-    """One written value as loading reads it: `$${` is `${`, `${NAME}` and `${NAME:-x}` their
-    values; a reference loading would refuse is left as written."""
-
-    def replace(match: re.Match[str]) -> str:
-        reference = match.group(0)
-        if reference == "$${":
-            return "${"
-        inner = _INNER.fullmatch(match.group(1) or "") if reference != "${" else None
-        if inner is None:
-            return reference
-        given = variables.get(inner.group("name"))
-        default = inner.group("default")
-        if default is not None and not given:
-            return default
-        return reference if given is None else given
-
-    return _REFERENCE.sub(replace, value)
-
-
 def references_variables(value: str) -> bool:
     """Whether a written value names a variable (`$${`, an escaped `${`, does not)."""
     return any(match.group(0) != "$${" for match in _REFERENCE.finditer(value))
@@ -109,6 +89,26 @@ def with_flow_hint(error: ConfigError, data: bytes) -> ConfigError:
             problem = Problem(problem.message, where, _FLOW_HINT)
         problems.append(problem)
     return ConfigError(problems)
+
+
+def substituted_text(value: str, variables: Mapping[str, str]) -> str:
+    """A value's text with its `${NAME}` and `${NAME:-default}` replaced as the loader
+    replaces them; a malformed reference, or one to an unset variable, stays as written
+    (the loader reports those)."""
+
+    def replace(match: re.Match[str]) -> str:
+        reference = match.group(0)
+        if reference == "$${":
+            return "${"
+        inner = _INNER.fullmatch(match.group(1) or "") if reference != "${" else None
+        if inner is None or "${" in (inner.group("default") or ""):
+            return reference
+        given, default = variables.get(inner.group("name")), inner.group("default")
+        if default is not None and not given:
+            return default
+        return reference if given is None else given
+
+    return _REFERENCE.sub(replace, value)
 
 
 def load_variables(path: FilePath) -> dict[str, str]:

@@ -26,6 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from crmconf.config.edits import Entry, SourceFile
@@ -34,7 +35,7 @@ from crmconf.config.selection import Selection, item_paths
 from crmconf.kinds import ALL_KINDS, KINDS_BY_NAME
 from crmconf.model.configuration import Configuration
 from crmconf.model.kind import Kind
-from crmconf.model.names import identity
+from crmconf.model.names import NAME_MAX_LENGTH, Name, identity
 from crmconf.model.state import ExistingItem, State
 from crmconf.planning.changes import Action, Change, Plan
 from crmconf.planning.render.text import shown, without_bidi_controls
@@ -83,6 +84,9 @@ class Proposal:
     note: str = ""
     where: str = ""
     """The file and line it is written at (ADD: the list it goes into)."""
+    references: tuple[tuple[str, str, str], ...] = ()
+    """RENAME: the fields of other items that name it (kind, item, field), rewritten
+    with it: the CRM shows them with the new name, so they are part of the rename."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -125,6 +129,11 @@ class Proposal:
                 old = shown(self.before.get(name))
                 text += f"\n      {name}: {without_bidi_controls(old)} → "
                 text += without_bidi_controls(shown(value))
+        for kind_name, name, field_name in self.references:
+            named = f"{KINDS_BY_NAME[kind_name].singular} {without_bidi_controls(shown(name))}"
+            text += (
+                f"\n      and {named}: {field_name} → {without_bidi_controls(shown(self.new_name))}"
+            )
         if self.note:
             text += f"\n      ({self.note})"
         if self.goes_with:
@@ -134,6 +143,15 @@ class Proposal:
     @property
     def label(self) -> str:
         return f"{self.kind.singular} {without_bidi_controls(shown(self.name))}"
+
+    @property
+    def rewrites(self) -> dict[tuple[str, str], frozenset[str]]:
+        """Per item of another kind, the fields this proposal rewrites in its entry."""
+        found: dict[tuple[str, str], frozenset[str]] = {}
+        for kind_name, name, field_name in self.references:
+            key = (kind_name, identity(name))
+            found[key] = found.get(key, frozenset()) | {field_name}
+        return found
 
 
 @dataclass(frozen=True)
@@ -169,14 +187,17 @@ class Pull:
             existing = ((i.name, i.fields.get("parent")) for i in state.of(kind))
             paths[kind.name] = {**item_paths(kind, existing), **item_paths(kind, records)}
 
+        excluding = replace(selection, only=())
+
         def keeps(kind: Kind, *names: str | None) -> bool:
+            """Kept when --only names it by either name, and --exclude by neither: a
+            rename rewrites the old name's entry, which an exclusion of it keeps."""
             if kind.is_switch:
                 return True
             known = paths.get(kind.name, {})
-            return any(
-                selection.keeps(kind, known.get(identity(name), name))
-                for name in names
-                if name is not None
+            found = [known.get(identity(name), name) for name in names if name is not None]
+            return any(selection.keeps(kind, path) for path in found) and all(
+                excluding.keeps(kind, path) for path in found
             )
 
         kept = tuple(p for p in self.proposals if keeps(p.kind, p.name, p.new_name))
@@ -272,6 +293,15 @@ def proposals(
                 if identity(change.name) not in new_keys:
                     continue  # the new name of a rename
                 item = items[str(change.id)]
+                dropped = [at for file in files if (at := file.drops(kind, item.name))]
+                if dropped:
+                    text = (
+                        f"{kind.singular} {shown(item.name)}: {dropped[0]} drops it "
+                        "(drop:), and the CRM has it: take it out of drop: by hand if this "
+                        "environment should have it"
+                    )
+                    left.append(Note(kind_name, item.name, text))
+                    continue
                 parent = item.fields.get("parent") if kind.tree else None
                 if parent is not None and identity(parent) in new_keys:
                     continue  # nested in its new parent's entry
@@ -311,11 +341,13 @@ def proposals(
                 "hand (crmconf plan shows where each one moves)"
             )
             left.append(Note(kind.name, None, text))
+    found = [fit for proposal in found if (fit := _fitting(proposal, state, left))]
     found = [kept for proposal in found if (kept := _writable(proposal, files, left))]
     if config.source is not None and config.source.users is not None:
         aliases = {user: alias for alias, user in config.source.users}
         owner = config.source.users_of
         found = [kept for proposal in found if (kept := _aliased(proposal, aliases, owner, left))]
+    found = _renames_with_references(found)
     found = _with_references(found, config, left)
     # In the registry's order, referenced kinds first: what a proposal goes with comes first.
     order = {kind.name: index for index, kind in enumerate(ALL_KINDS)}
@@ -332,6 +364,36 @@ def proposals(
         text = f"not read from the target, so not pulled: {check.message.splitlines()[0]}"
         left.append(Note("", None, text))
     return Pull(tuple(found), tuple(left), leftover)
+
+
+def _renames_with_references(found: list[Proposal]) -> list[Proposal]:
+    """Each rename with the references to it that the CRM shows renamed (a stage's
+    rejection_reason): written apart, either answer alone would leave a reference to a
+    name the configuration no longer has, or not yet."""
+    found = list(found)
+    for index, rename in enumerate(found):
+        if rename.step is not Step.RENAME or rename.new_name is None:
+            continue
+        references: list[tuple[str, str, str]] = []
+        for at, other in enumerate(found):
+            for reference in other.kind.references if other.step is Step.UPDATE else ():
+                after = other.fields.get(reference.field)
+                before = other.before.get(reference.field)
+                if (
+                    reference.kind == rename.kind.name
+                    and isinstance(after, str)
+                    and isinstance(before, str)
+                    and identity(after) == identity(rename.new_name)
+                    and identity(before) == identity(rename.name)
+                ):
+                    references.append((other.kind.name, other.name, reference.field))
+                    fields = {k: v for k, v in other.fields.items() if k != reference.field}
+                    other = replace(
+                        other, fields=fields, before={k: other.before.get(k) for k in fields}
+                    )
+            found[at] = other
+        found[index] = replace(found[index], references=tuple(references))
+    return [p for p in found if p.fields or p.new_name is not None or p.step is not Step.UPDATE]
 
 
 def _reordered(kind: Kind, config: Configuration, state: State) -> bool:
@@ -404,8 +466,10 @@ def _with_references(
             for record in config.records(kind):
                 value = record.fields.get(reference.field)
                 taking = removed.get((reference.kind, identity(value))) if value else None
-                if taking is None:
-                    continue
+                if taking is None or reference.field in taking.rewrites.get(
+                    (kind.name, record.key), frozenset()
+                ):
+                    continue  # nothing taken away, or a rename rewriting this reference
                 changing = by_key.get((kind.name, record.key))
                 if changing is not None and (
                     changing.step is Step.REMOVE or reference.field in changing.fields
@@ -576,6 +640,76 @@ def _aliased(
     return replace(proposal, fields=fields, before=before)
 
 
+_NAME = TypeAdapter(Name)
+
+
+def _fitting(proposal: Proposal, state: State, left: list[Note]) -> Proposal | None:
+    """The proposal as far as a configuration can hold what the CRM has: the CRM's admin
+    pages accept names (a tab, only spaces) and values (one a newer CRM offers) that the
+    loader refuses, and one of them must not keep the rest from being pulled."""
+    kind = proposal.kind
+    names = [proposal.name] if proposal.step is Step.ADD else []
+    names += [proposal.new_name] if proposal.new_name is not None else []
+    names += [child.name for child in proposal.children]
+    for name in names:
+        try:
+            _NAME.validate_python(name)
+        except ValidationError:
+            label = f"{kind.singular} {without_bidi_controls(shown(name))}"
+            why = (
+                f"longer than {NAME_MAX_LENGTH} characters"
+                if len(name) > NAME_MAX_LENGTH
+                else "a control character, or nothing visible"
+            )
+            text = (
+                f"{label}: its name in the CRM is not one a configuration can hold ({why}): "
+                "rename it in the CRM, then pull again"
+            )
+            left.append(Note(kind.name, proposal.name, text))
+            return None
+    if kind.item_model is None or proposal.step is Step.REMOVE or kind.is_switch:
+        return proposal
+    label = f"{kind.singular} {without_bidi_controls(shown(proposal.name))}"
+    wrong = _refused_fields(kind, proposal, state)
+    if proposal.step is Step.ADD:
+        for field_name, value, message in wrong:
+            left.append(Note(kind.name, proposal.name, _refused(label, field_name, value, message)))
+        return None if wrong else proposal
+    fields = dict(proposal.fields)
+    for field_name, value, message in wrong:
+        if field_name in fields:
+            left.append(Note(kind.name, proposal.name, _refused(label, field_name, value, message)))
+            del fields[field_name]
+    if not fields and proposal.new_name is None:
+        return None
+    return replace(proposal, fields=fields, before={k: proposal.before.get(k) for k in fields})
+
+
+def _refused_fields(kind: Kind, proposal: Proposal, state: State) -> list[tuple[str, Any, str]]:
+    """The fields of the CRM's item that its kind's model refuses: name, value, why."""
+    assert kind.item_model is not None
+    items = [proposal.item, *proposal.children] if proposal.item is not None else []
+    if not items:
+        wanted = identity(proposal.new_name or proposal.name)
+        items = [item for item in state.of(kind) if item.key == wanted]
+    wrong: list[tuple[str, Any, str]] = []
+    for item in items:
+        try:
+            kind.item_model.model_validate(item_entry(kind, item))
+        except ValidationError as error:
+            for detail in error.errors(include_url=False):
+                field_name = str(detail["loc"][0]) if detail["loc"] else kind.key_field
+                wrong.append((field_name, item.fields.get(field_name), detail["msg"]))
+    return wrong
+
+
+def _refused(label: str, field_name: str, value: Any, message: str) -> str:
+    return (
+        f"{label}: {field_name} {without_bidi_controls(shown(value))} in the CRM is not a value "
+        f"a configuration can hold ({message}): this crmconf does not know it"
+    )
+
+
 def _with_variable(kind: Kind, entries: Sequence[Entry], key: str) -> bool:
     """Whether any entry writes a key's value (a bare name: the name) with `${NAME}`."""
     for entry in entries:
@@ -686,7 +820,7 @@ def _new_subtree(
 
 
 def _where(files: Sequence[SourceFile], kind: Kind, name: str) -> str:
-    entries = [entry for file in files if (entry := file.find(kind, name)) is not None]
+    entries = _entries(files, kind, name)
     if kind.is_switch:
         sections = [(file, found) for file in files if (found := file.section(kind))]
         if sections:
@@ -731,7 +865,7 @@ def write(
         elif proposal.step is Step.ADD:
             _plan_insertion(proposal, files, state, gone, inserting)
         elif proposal.step is not Step.REMOVE:
-            _plan_update(proposal, _entries(files, kind, proposal.name))
+            _plan_update(proposal, _entries(files, kind, proposal.name), files)
     receiving = {id(i.sequence) for i in inserting.values() if i.sequence is not None}
     by_file: dict[int, list[Entry]] = {}
     for entry in removing:
@@ -767,10 +901,13 @@ def _inside(entry: Entry, taken: set[int]) -> bool:
 
 
 def _entries(files: Sequence[SourceFile], kind: Kind, name: str) -> list[Entry]:
-    return [entry for file in files if (entry := file.find(kind, name)) is not None]
+    """An item's entries that make it: an overlay that drops it and writes it anew
+    replaces it whole, so the entries before it say nothing about it."""
+    first = max((at for at, file in enumerate(files) if file.drops(kind, name)), default=0)
+    return [entry for file in files[first:] if (entry := file.find(kind, name)) is not None]
 
 
-def _plan_update(proposal: Proposal, entries: list[Entry]) -> None:
+def _plan_update(proposal: Proposal, entries: list[Entry], files: Sequence[SourceFile]) -> None:
     kind = proposal.kind
     fields: dict[int, dict[str, Any]] = {}
     for name, value in proposal.fields.items():
@@ -784,6 +921,17 @@ def _plan_update(proposal: Proposal, entries: list[Entry]) -> None:
         fields.setdefault(id(defining), {})["renamed_from"] = [*written, proposal.name]
     for entry in entries:
         entry.source.update(entry, kind, fields.get(id(entry), {}), proposal.new_name)
+    if proposal.step is not Step.RENAME:
+        return
+    assert proposal.new_name is not None
+    for kind_name, name, field_name in proposal.references:
+        referring = KINDS_BY_NAME[kind_name]
+        for entry in _entries(files, referring, name):
+            if entry.writes(field_name):
+                entry.source.update(entry, referring, {field_name: proposal.new_name})
+    for file in files:
+        for node in file.moves_to(kind, proposal.name):
+            file.rename_reference(node, proposal.new_name)
 
 
 @dataclass
