@@ -632,3 +632,18 @@ def test_an_item_added_after_an_entry_whose_last_subitem_is_taken_out(
         """
     )
     assert cli("plan", config, "--target", demo_url, "--detailed-exitcode").exit_code == 0
+
+
+def test_a_rename_by_hand_is_still_told_after_an_apply_that_left_the_item_alone(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    config = write_config("crmconf: 1\nindustries: [Bygg, Data/IT, Turism, Handel]\n")
+    by_hand(demo_url, "UPDATE industries SET name = 'Hus' WHERE name = 'Bygg'")
+    _ok(cli("apply", config, "--target", demo_url, "--yes", "--only", "industries:Handel"))
+
+    pulled = _ok(cli("pull", config, "--target", demo_url))
+
+    assert '~ industry "Bygg" → "Hus": renamed in the CRM' in pulled.output
+    assert config.read_text(encoding="utf-8") == (
+        "crmconf: 1\nindustries: [{name: Hus, renamed_from: [Bygg]}, Data/IT, Turism, Handel]\n"
+    )

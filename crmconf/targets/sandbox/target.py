@@ -138,7 +138,11 @@ class SandboxTarget(Target):
                 config_digest=plan.config_digest,
             )
             managed = [KINDS_BY_NAME[k] for k in plan.existing_counts if k in KINDS_BY_NAME]
-            applied.record(connection, managed)
+            renamed: dict[str, set[int]] = {}
+            for change in plan.changes:
+                if change.action is Action.UPDATE and "name" in change.changed:
+                    renamed.setdefault(change.kind, set()).add(int(change.id or 0))
+            applied.record(connection, managed, renamed)
 
     def applied_names(self, kinds: Iterable[Kind]) -> Mapping[str, Mapping[str, str]]:
         """Per kind, the name crmconf last applied to each item id; a sandbox from before
