@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "apply",
+    "checked_pull",
     "dump_plan",
     "export",
     "forecast",
@@ -404,9 +405,18 @@ def write_pull(pulled: PullPlan, accepted: Iterable[Proposal]) -> list[Path]:
     read: every accepted difference must be gone and nothing else may have changed, or
     nothing is written (ConfigError or CrmconfError). Each file is replaced whole.
     """
+    texts = checked_pull(pulled, accepted)
+    for path, (_before, after) in texts.items():
+        replace_file(path, after)
+    return list(texts)
+
+
+def checked_pull(pulled: PullPlan, accepted: Iterable[Proposal]) -> dict[Path, tuple[str, str]]:
+    """Each file the accepted proposals change, its text now and after, once the files
+    after were loaded and planned as `write_pull` does; writes nothing (`--dry-run`)."""
     accepted = list(accepted)
     if not accepted:
-        return []
+        return {}
     chosen = {proposal.key for proposal in accepted}
     missing = [
         f"{proposal.label} goes with {', '.join(proposal.goes_with)}"
@@ -418,11 +428,9 @@ def write_pull(pulled: PullPlan, accepted: Iterable[Proposal]) -> list[Path]:
             f"{'; '.join(missing)}: one names the other, so the files would not load with only "
             "one of them. Accept both, or neither; no file was changed"
         )
-    texts = {path: after for path, (_before, after) in pulled_texts(pulled, accepted).items()}
-    _check_pulled(pulled, accepted, texts)
-    for path, text in texts.items():
-        replace_file(path, text)
-    return list(texts)
+    texts = pulled_texts(pulled, accepted)
+    _check_pulled(pulled, accepted, {path: after for path, (_before, after) in texts.items()})
+    return texts
 
 
 def pulled_texts(pulled: PullPlan, accepted: Iterable[Proposal]) -> dict[Path, tuple[str, str]]:

@@ -647,3 +647,17 @@ def test_a_rename_by_hand_is_still_told_after_an_apply_that_left_the_item_alone(
     assert config.read_text(encoding="utf-8") == (
         "crmconf: 1\nindustries: [{name: Hus, renamed_from: [Bygg]}, Data/IT, Turism, Handel]\n"
     )
+
+
+def test_answers_from_a_pipe_show_short_and_without_control_characters(
+    cli: Cli, demo_url: str, write_config: Write
+) -> None:
+    config = write_config("crmconf: 1\nindustries: [Bygg, Data/IT]\n")
+
+    answered = _ok(
+        cli("pull", config, "--target", demo_url, "-i", input="\x1b[31m" + "x" * 500 + "\nq\n")
+    )
+
+    assert "\x1b" not in answered.output and "x" * 21 not in answered.output
+    assert "?[31mxxxxxxxxxxxxxxx…" in answered.output
+    assert config.read_text(encoding="utf-8") == "crmconf: 1\nindustries: [Bygg, Data/IT]\n"

@@ -165,7 +165,7 @@ def _choose(pulled: PullPlan) -> list[Proposal]:
                 fail("cancelled; no file was changed")
             answer = line.strip().lower()
             if not sys.stdin.isatty():
-                click.echo(answer)  # answers from a pipe or file show in the log
+                click.echo(_shown_answer(answer))  # answers from a pipe show in the log
             if not line:  # end of input
                 return accepted
             if answer in ("y", "n", "a", "q"):
@@ -179,10 +179,16 @@ def _choose(pulled: PullPlan) -> list[Proposal]:
     return accepted
 
 
-def _show_diff(pulled: PullPlan, accepted: list[Proposal]) -> None:
-    from crmconf.api import pulled_texts
+def _shown_answer(answer: str) -> str:
+    """An answer read from a pipe, as the log shows it: short, no control characters."""
+    printable = "".join(c if c.isprintable() else "?" for c in answer[:20])
+    return printable + ("…" if len(answer) > 20 else "")
 
-    for file, (before, after) in pulled_texts(pulled, accepted).items():
+
+def _show_diff(pulled: PullPlan, accepted: list[Proposal]) -> None:
+    from crmconf.api import checked_pull
+
+    for file, (before, after) in checked_pull(pulled, accepted).items():
         diff = difflib.unified_diff(
             before.splitlines(keepends=True),
             after.splitlines(keepends=True),
