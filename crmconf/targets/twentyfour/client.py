@@ -74,6 +74,7 @@ from .models import (
     Category,
     ClientInformation,
     Company,
+    CompanyAssignments,
     CompanyUpdate,
     CrmGroup,
     Identity,
@@ -319,24 +320,25 @@ class TwentyFourClient:
     def companies(self, *, changed_after: datetime | None = None) -> list[Company]:
         return [c for page in self.company_pages(changed_after=changed_after) for c in page]
 
-    def company_assignments(self) -> list[Company]:
+    def company_assignments(self) -> CompanyAssignments:
         """Every company's id, industry and status (no name), in ONE request.
 
         GetCompanies cannot page: company_pages starts with an unpaged listing of
         every id. Asking that listing for two more integers gives everything usage
         counts and customer moves need, with no page requests after it.
         """
-        listing = self._with_session(
+        listing: CompanyListing = self._with_session(
             "GetCompanies",
             lambda: self._retrying("GetCompanies", self._stream_assignments, idempotent=True),
         )
+        assignments = listing.assignments
         if listing.failures:
             raise api_error(
                 "GetCompanies",
                 self._scrubbed(listing.failures),
-                len(listing.companies) + len(listing.failures),
+                len(assignments) + len(listing.failures),
             )
-        return sorted(listing.companies, key=lambda c: c.id)
+        return assignments.by_id()
 
     def _stream_assignments(self) -> CompanyListing:
         """One light GetCompanies, parsed as it arrives (streaming.py), not through zeep."""
