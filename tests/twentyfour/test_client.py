@@ -469,6 +469,24 @@ def test_a_trickling_answer_is_bounded_by_the_timeout_as_a_whole(
     assert time.monotonic() - started < 3.0
 
 
+@pytest.mark.parametrize("operation", ["GetStatuses", "GetCompanies"])
+def test_a_trickling_status_line_and_headers_are_bounded_by_the_timeout_too(
+    fake: FakeTwentyFour, make_client: ClientFactory, operation: str
+) -> None:
+    client = make_client(timeout=1.0, retries=0)
+    client.login()
+    # Not even the status line arrives in time: a byte every 100 ms, each well within the
+    # per-read timeout, so the head alone would take seconds (and a real server, hours).
+    fake.trickle_answers(0.1, count=None, operation=operation, from_status_line=True)
+    read = client.statuses if operation == "GetStatuses" else client.company_assignments
+    started = time.monotonic()
+
+    with pytest.raises(TargetError, match=r"did not arrive completely within 1 s"):
+        read()
+
+    assert time.monotonic() - started < 2.0
+
+
 def test_retries_of_one_kind_are_said_once_then_summed_up(
     fake: FakeTwentyFour, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
