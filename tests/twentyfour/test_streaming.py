@@ -54,7 +54,8 @@ def _reference(document: bytes) -> _Read | str:
 
     A field is its last element's text: none, empty or only spaces → None, as is
     int.MinValue; anything else must be a number. An entry with an APIException is
-    a failure; a company without an Id is an error. Returns the error's message.
+    a failure (of its Id, if any); a company without an Id is an error, said before
+    its other fields are read. Returns the error's message.
     """
     result = etree.fromstring(document).find(f".//{{{NAMESPACE}}}GetCompaniesResult")
     assert result is not None
@@ -69,21 +70,22 @@ def _reference(document: bytes) -> _Read | str:
             elif name == "APIException":
                 failure = child
         try:
-            company_id, industry_id, status = (_number(texts.get(name)) for name in _FIELDS)
+            company_id = _number(texts.get("Id"))
+            if failure is not None:  # only its Id is read
+                read.failures.append(
+                    ApiFailure(
+                        company_id,
+                        failure.findtext(f"{{{NAMESPACE}}}Type") or "",
+                        failure.findtext(f"{{{NAMESPACE}}}Message") or "",
+                    )
+                )
+                continue
+            if company_id is None:
+                return "24SevenOffice returned a company without an Id"
+            industry_id, status = _number(texts.get("IndustryId")), _number(texts.get("Status"))
         except ValueError:
             return "24SevenOffice returned a company field that is not a number"
-        if failure is not None:
-            read.failures.append(
-                ApiFailure(
-                    company_id,
-                    failure.findtext(f"{{{NAMESPACE}}}Type") or "",
-                    failure.findtext(f"{{{NAMESPACE}}}Message") or "",
-                )
-            )
-        elif company_id is None:
-            return "24SevenOffice returned a company without an Id"
-        else:
-            read.rows.append((company_id, industry_id, status))
+        read.rows.append((company_id, industry_id, status))
     return read
 
 

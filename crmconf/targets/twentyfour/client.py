@@ -138,8 +138,9 @@ class TwentyFourClient:
         """`retries` is how many times a transient failure is retried (0 = never).
 
         `verify` is requests' TLS setting: True (default), or a CA bundle path.
-        `timeout` bounds each request as a whole, from sending to the answer's
-        last byte; `max_answer_bytes` bounds an answer's decompressed size.
+        `timeout` bounds each request as a whole, from connecting to the answer's
+        last byte (status line and headers included); `max_answer_bytes` bounds
+        an answer's decompressed size.
         `retry_log` collects the retries of several clients (a target's workers)
         so each kind of failure is said once; by default the client has its own.
         `budget`, if given, is taken from before every request (see budget.py).
