@@ -175,7 +175,7 @@ class _ColumnReader:
     """The three fields of all the companies below a GetCompaniesResult, read in C.
 
     The expressions run over every company there, the one still being parsed
-    included; what it contributed is dropped. One instance per listing: lxml
+    included; what it contributed is left out. One instance per listing: lxml
     serialises concurrent use of one XPath object.
     """
 
@@ -201,33 +201,40 @@ class _ColumnReader:
 
     def read(self, result: etree._Element, still_open: etree._Element | None) -> Columns:
         """Each field's values, one per complete company (the Id never None), or _NotPlain."""
-        companies = int(cast(float, self._count(result)))
+        complete = int(cast(float, self._count(result))) - (still_open is not None)
         texts = [cast(list[str], expression(result)) for expression in self._texts]
+        # What the company still being parsed holds so far: the fields it has a text of
+        # (their texts end the lists), and whether it ends in a field without one.
+        open_texts: set[int] = set()
         open_field = 0
-        if still_open is not None and len(still_open):
-            last = still_open[-1]
-            open_field = int(last.tag in _POSITIONS and last.text is None)
+        if still_open is not None:
+            for child in still_open:
+                position = _POSITIONS.get(child.tag)
+                if position is not None and child.text is not None:
+                    open_texts.add(position)
+            if len(still_open):
+                last = still_open[-1]
+                open_field = int(last.tag in _POSITIONS and last.text is None)
         if not self._plain(result, texts=sum(map(len, texts)), open_field=open_field):
             raise _NotPlain
         ids, industry_ids, statuses = (
-            self._column(index, result, column, companies) for index, column in enumerate(texts)
+            self._column(index, result, column, complete, index in open_texts)
+            for index, column in enumerate(texts)
         )
-        if still_open is not None:
-            for column in (ids, industry_ids, statuses):
-                column.pop()
         if None in ids:
             raise _NotPlain  # a company without an Id: _company reports it
         return cast(list[int], ids), industry_ids, statuses
 
     def _column(
-        self, index: int, result: etree._Element, texts: list[str], companies: int
+        self, index: int, result: etree._Element, texts: list[str], complete: int, open_text: bool
     ) -> list[int | None]:
+        """The field's values of the `complete` companies (the one being parsed left out)."""
         try:
-            if len(texts) == companies:
-                values: list[int | None] = list(map(int, texts))
+            if len(texts) - open_text == complete:  # each complete company has this field
+                values: list[int | None] = list(map(int, texts[:complete]))
             else:
-                entries = cast(list[str | etree._Element], self._texts_or_companies[index](result))
-                values = [int(entry) if isinstance(entry, str) else None for entry in entries]
+                found = cast(list[str | etree._Element], self._texts_or_companies[index](result))
+                values = [int(v) if isinstance(v, str) else None for v in found[:complete]]
         except ValueError:
             raise _NotPlain from None  # spaces only, or not a number: _int decides
         if INT_NOT_SET in values:
