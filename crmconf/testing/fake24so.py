@@ -36,6 +36,7 @@ import logging
 import re
 import shlex
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -151,9 +152,14 @@ class FakeTwentyFour:
         username: str = DEFAULT_USERNAME,
         password: str = DEFAULT_PASSWORD,
         port: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
-        """`port` 0 picks a free port; the server only ever listens on 127.0.0.1."""
+        """`port` 0 picks a free port; the server only ever listens on 127.0.0.1.
+
+        `tls`: serve https with this server context (its certificate must name 127.0.0.1).
+        """
         self.data = data if data is not None else FakeData.sample()
+        self._tls = tls
         self._account = Account(application_id, username, password)
         self._address = ("127.0.0.1", port)
         self._lock = threading.RLock()
@@ -181,6 +187,8 @@ class FakeTwentyFour:
             return self
         self._stopping.clear()
         self._httpd = _HttpServer(self._address, _Handler, self)
+        if self._tls is not None:
+            self._httpd.socket = self._tls.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -215,11 +223,11 @@ class FakeTwentyFour:
 
     @property
     def url(self) -> str:
-        """The base URL to give the client, e.g. http://127.0.0.1:54321."""
+        """The base URL to give the client, e.g. http://127.0.0.1:54321 (https with `tls`)."""
         if self._httpd is None:
             raise RuntimeError("the fake 24SevenOffice server is not running")
         host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{'http' if self._tls is None else 'https'}://{host!s}:{port}"
 
     def env(self) -> dict[str, str]:
         """CRMCONF_24SO_* variables that point a client at this server with valid credentials."""
