@@ -74,8 +74,8 @@ class RequestDeadline:
 def _shut(connection: HTTPConnection) -> None:
     sock = connection.sock
     if sock is not None:
-        # socket.socket's own shutdown, also for a TLS socket (whose shutdown would first
-        # unwrap TLS under the reading thread): the blocked read returns at once.
+        # socket.socket's own shutdown, also for a TLS socket (whose shutdown would also
+        # drop its TLS state under the thread still reading): the blocked read returns.
         with suppress(OSError):
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
 

@@ -128,6 +128,7 @@ class SessionTransport(Transport):
                 timeout=self.operation_timeout,
                 allow_redirects=False,
                 stream=True,
+                verify=self.session.verify,
             )
             with response:
                 self._read_bounded(response, deadline, parts.append)
@@ -165,6 +166,7 @@ class SessionTransport(Transport):
                 timeout=self.operation_timeout,
                 allow_redirects=False,
                 stream=True,
+                verify=self.session.verify,
             ) as response,
         ):
             if response.status_code >= 300 and not _is_xml(response):
@@ -212,7 +214,11 @@ def _is_xml(response: requests.Response) -> bool:
 
 
 def new_http_session(verify: bool | str) -> requests.Session:
-    """A requests session that keeps no cookies of its own.
+    """A requests session that keeps no cookies of its own, and verifies TLS with `verify`.
+
+    The transport passes `verify` with every request: requests lets
+    REQUESTS_CA_BUNDLE (and CURL_CA_BUNDLE) override a session's own setting,
+    so a CA bundle given to the client would silently not be the one used.
 
     The server's Set-Cookie answers are ignored: the session id returned by
     Login is the one that counts, and the transport sends it explicitly.
