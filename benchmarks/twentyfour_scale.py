@@ -1,6 +1,10 @@
 """Issue 14, item 4: reading the light GetCompanies listing of large 24SevenOffice accounts.
 
     .venv/bin/python benchmarks/twentyfour_scale.py [--sizes 2000,20000,50000,100000] [--runs 3]
+        [--reference-runs N] [--json]
+
+`make bench` runs it too (benchmarks/run.py: `measure()`, `markdown()`), with one run
+of the zeep reference, which is not judged and costs most of the time.
 
 For each account size the bundled fake (crmconf.testing.fake24so, a process of its own
 on 127.0.0.1, so its XML work is not counted) serves the sample account plus that many
@@ -13,7 +17,8 @@ imports and login done before measuring:
   zeep      the same listing through zeep (how crmconf read it before), for reference.
 
 Measured: client CPU seconds (process time) and peak memory (the rise of the process's
-peak RSS over its RSS before the request), medians of `--runs`. Targets at 50k and 100k:
+peak RSS over its RSS before the request), medians of `--runs` (`--reference-runs` for
+zeep). Targets at 50k and 100k:
 crmconf CPU <= 2x the floor's and peak memory <= 1.5x, and growth linear (CPU per
 customer at the largest size at most 1.5x that at the smallest above 2k).
 """
@@ -93,7 +98,7 @@ def read_once(reader: str, environ: dict[str, str]) -> dict[str, float]:
 def _measure(reader: str, environ: dict[str, str]) -> dict[str, float]:
     child = subprocess.run(
         [sys.executable, __file__, "--read", reader],
-        env={**os.environ, **environ},
+        env=environ,
         capture_output=True,
         text=True,
         timeout=900,
@@ -103,16 +108,17 @@ def _measure(reader: str, environ: dict[str, str]) -> dict[str, float]:
     return result
 
 
-def _serve(companies: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def _serve(companies: int, base: dict[str, str]) -> tuple[subprocess.Popen[str], dict[str, str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "crmconf.testing.fake24so", "--companies", str(companies)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
         cwd=ROOT,
+        env=base,
     )
     assert process.stdout is not None
-    environ = {}
+    environ = dict(base)
     for _ in range(5):
         name, _, value = process.stdout.readline().strip().removeprefix("export ").partition("=")
         environ[name] = value.strip("'")
@@ -120,14 +126,22 @@ def _serve(companies: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
     return process, environ
 
 
-def run(sizes: tuple[int, ...], runs: int) -> list[dict[str, Any]]:
+def run(
+    sizes: tuple[int, ...],
+    runs: int,
+    reference_runs: int | None = None,
+    base: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """One row a size; `base`: the children's environment (run.py's, for its code snapshot)."""
+    base = dict(os.environ if base is None else base)
     rows = []
     for size in sizes:
-        process, environ = _serve(size - 12)  # the sample account holds 12
+        process, environ = _serve(size - 12, base)  # the sample account holds 12
         try:
             medians: dict[str, dict[str, float]] = {}
             for reader in READERS:
-                samples = [_measure(reader, environ) for _ in range(runs)]
+                count = runs if reader != "zeep" or reference_runs is None else reference_runs
+                samples = [_measure(reader, environ) for _ in range(count)]
                 assert {s["companies"] for s in samples} == {size}, samples
                 medians[reader] = {
                     "cpu_s": statistics.median(s["cpu_s"] for s in samples),
@@ -149,29 +163,68 @@ def run(sizes: tuple[int, ...], runs: int) -> list[dict[str, Any]]:
     return rows
 
 
-def verdicts(rows: list[dict[str, Any]]) -> list[str]:
-    lines = []
+def measure(
+    base: dict[str, str], runs: int, reference_runs: int, sizes: tuple[int, ...] = SIZES
+) -> dict[str, Any]:
+    """Everything for results.json: the method, the rows and the verdicts."""
+    rows = run(sizes, runs, reference_runs, base)
+    judged = verdicts(rows)
+    return {
+        "method": {
+            "runs": runs,
+            "reference_runs": reference_runs,
+            "floor": "the same HTTP request (requests) + lxml.etree.fromstring of its bytes",
+            "targets": {"cpu": CPU_FACTOR, "memory": MEMORY_FACTOR, "linear": LINEAR_FACTOR},
+        },
+        "rows": rows,
+        "verdicts": judged,
+        "met": bool(judged) and all(verdict["met"] for verdict in judged),
+    }
+
+
+def markdown(result: dict[str, Any]) -> list[str]:
+    """The table and the verdicts, for the generated part of benchmarks/README.md."""
+    method = result["method"]
+    return [
+        f"Medians of {method['runs']} runs (zeep: {method['reference_runs']}), each in a fresh "
+        "interpreter; the floor is the same HTTP request plus a plain `lxml.etree.fromstring`.",
+        "",
+        table(result["rows"]),
+        "",
+        *(f"- {verdict['text']}" for verdict in result["verdicts"]),
+    ]
+
+
+def verdicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each target's verdict: `met` and the line that says it with its figures."""
+    found = []
     for row in rows:
         if row["customers"] < 50_000:
             continue
         cpu_ok = row["cpu_ratio"] <= CPU_FACTOR
         memory_ok = row["memory_ratio"] <= MEMORY_FACTOR
-        lines.append(
-            f"{row['customers']:,}: CPU {row['cpu_ratio']:.2f}x floor "
-            f"({'met' if cpu_ok else 'NOT met'}, <= {CPU_FACTOR}x); memory "
-            f"{row['memory_ratio']:.2f}x floor ({'met' if memory_ok else 'NOT met'}, "
-            f"<= {MEMORY_FACTOR}x)"
+        found.append(
+            {
+                "met": cpu_ok and memory_ok,
+                "text": f"{row['customers']:,}: CPU {row['cpu_ratio']:.2f}x floor "
+                f"({'met' if cpu_ok else 'NOT met'}, <= {CPU_FACTOR}x); memory "
+                f"{row['memory_ratio']:.2f}x floor ({'met' if memory_ok else 'NOT met'}, "
+                f"<= {MEMORY_FACTOR}x)",
+            }
         )
     sized = [row for row in rows if row["customers"] > 2_000]
     if len(sized) >= 2:
         per = [row["crmconf_cpu_s"] / row["customers"] for row in (sized[0], sized[-1])]
         linear = per[1] <= per[0] * LINEAR_FACTOR
-        lines.append(
-            f"growth: CPU per customer {per[0] * 1e6:.1f} µs at {sized[0]['customers']:,}, "
-            f"{per[1] * 1e6:.1f} µs at {sized[-1]['customers']:,} "
-            f"({'linear: met' if linear else 'NOT linear'})"
+        found.append(
+            {
+                "met": linear,
+                "text": f"growth: CPU per customer {per[0] * 1e6:.1f} µs at "
+                f"{sized[0]['customers']:,}, {per[1] * 1e6:.1f} µs at "
+                f"{sized[-1]['customers']:,} ({'linear: met' if linear else 'NOT linear'})",
+            }
         )
-    return lines
+    return found
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -194,16 +247,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--reference-runs", type=int, help="runs of the zeep reader (default: --runs)"
+    )
+    parser.add_argument("--json", action="store_true", help="print results.json's entry")
     parser.add_argument("--read", choices=READERS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.read:
         print(json.dumps(read_once(args.read, dict(os.environ))))
         return
-    rows = run(tuple(int(s) for s in args.sizes.split(",")), args.runs)
-    print(table(rows))
+    sizes = tuple(int(s) for s in args.sizes.split(","))
+    result = measure(dict(os.environ), args.runs, args.reference_runs or args.runs, sizes)
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return
+    print(table(result["rows"]))
     print()
-    for line in verdicts(rows):
-        print(f"- {line}")
+    for verdict in result["verdicts"]:
+        print(f"- {verdict['text']}")
 
 
 if __name__ == "__main__":

@@ -36,12 +36,14 @@ import logging
 import re
 import shlex
 import signal
+import ssl
 import sys
 import threading
 import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Final, Literal
@@ -109,6 +111,7 @@ class _Rule:
     company_id: int | None = None
     size: int = 0
     retry_after: str | None = None
+    from_status_line: bool = False
 
     def matches(self, operation: str) -> bool:
         return self.remaining != 0 and self.operation in (None, operation)
@@ -135,6 +138,7 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     trickle: float = 0.0  # seconds between the body's bytes; 0: all at once
+    trickle_head: bool = False  # the status line and headers trickle too
 
 
 class FakeTwentyFour:
@@ -148,9 +152,14 @@ class FakeTwentyFour:
         username: str = DEFAULT_USERNAME,
         password: str = DEFAULT_PASSWORD,
         port: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
-        """`port` 0 picks a free port; the server only ever listens on 127.0.0.1."""
+        """`port` 0 picks a free port; the server only ever listens on 127.0.0.1.
+
+        `tls`: serve https with this server context (its certificate must name 127.0.0.1).
+        """
         self.data = data if data is not None else FakeData.sample()
+        self._tls = tls
         self._account = Account(application_id, username, password)
         self._address = ("127.0.0.1", port)
         self._lock = threading.RLock()
@@ -178,6 +187,8 @@ class FakeTwentyFour:
             return self
         self._stopping.clear()
         self._httpd = _HttpServer(self._address, _Handler, self)
+        if self._tls is not None:
+            self._httpd.socket = self._tls.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -212,11 +223,11 @@ class FakeTwentyFour:
 
     @property
     def url(self) -> str:
-        """The base URL to give the client, e.g. http://127.0.0.1:54321."""
+        """The base URL to give the client, e.g. http://127.0.0.1:54321 (https with `tls`)."""
         if self._httpd is None:
             raise RuntimeError("the fake 24SevenOffice server is not running")
         host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{'http' if self._tls is None else 'https'}://{host!s}:{port}"
 
     def env(self) -> dict[str, str]:
         """CRMCONF_24SO_* variables that point a client at this server with valid credentials."""
@@ -321,14 +332,29 @@ class FakeTwentyFour:
         )
 
     def trickle_answers(
-        self, seconds_per_byte: float, *, count: int | None = 1, operation: str | None = None
+        self,
+        seconds_per_byte: float,
+        *,
+        count: int | None = 1,
+        operation: str | None = None,
+        from_status_line: bool = False,
     ) -> None:
-        """Send the next `count` matching answers one byte every `seconds_per_byte`.
+        """Send the next `count` matching answers' bodies one byte every `seconds_per_byte`.
 
-        Each byte arrives well within any per-read timeout: only a bound on the
-        whole request stops a client from waiting for ever.
+        `from_status_line`: the status line and headers too, so not even the
+        answer's status arrives in time. Each byte arrives well within any
+        per-read timeout: only a bound on the whole request stops a client from
+        waiting for ever.
         """
-        self._add(_Rule("trickle", operation, count, seconds=seconds_per_byte))
+        self._add(
+            _Rule(
+                "trickle",
+                operation,
+                count,
+                seconds=seconds_per_byte,
+                from_status_line=from_status_line,
+            )
+        )
 
     def inflate_answers(
         self, inflated_bytes: int, *, count: int | None = 1, operation: str | None = None
@@ -485,7 +511,7 @@ class FakeTwentyFour:
         if body:
             reply = replace(reply, body=body, headers={**reply.headers, "Content-Encoding": "gzip"})
         if trickle is not None:
-            reply = replace(reply, trickle=trickle.seconds)
+            reply = replace(reply, trickle=trickle.seconds, trickle_head=trickle.from_status_line)
         return reply
 
     def _incoming(self, path: str, headers: dict[str, str], body: bytes) -> _Incoming:
@@ -726,24 +752,38 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(_text_reply(405, "POST SOAP 1.1 requests here"))
 
     def _send(self, reply: _Reply) -> None:
+        headers = {
+            "Content-Type": reply.content_type,
+            "Content-Length": str(len(reply.body)),
+            **reply.headers,
+        }
         try:
+            if reply.trickle_head:
+                self.log_request(reply.status)
+                phrase = HTTPStatus(reply.status).phrase
+                lines = [f"{self.protocol_version} {reply.status} {phrase}"]
+                lines += [f"{name}: {value}" for name, value in headers.items()]
+                head = "".join(f"{line}\r\n" for line in [*lines, ""])
+                self._trickle(head.encode("latin-1") + reply.body, reply.trickle)
+                return
             self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for name, value in reply.headers.items():
+            for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
             if reply.trickle <= 0:
                 self.wfile.write(reply.body)
-                return
-            stopping = self.server.fake._stopping
-            for index in range(len(reply.body)):
-                self.wfile.write(reply.body[index : index + 1])
-                self.wfile.flush()
-                if stopping.wait(reply.trickle):
-                    return
+            else:
+                self._trickle(reply.body, reply.trickle)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (e.g. its timeout fired during injected latency)
+
+    def _trickle(self, data: bytes, seconds_per_byte: float) -> None:
+        stopping = self.server.fake._stopping
+        for index in range(len(data)):
+            self.wfile.write(data[index : index + 1])
+            self.wfile.flush()
+            if stopping.wait(seconds_per_byte):
+                return
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("fake 24SevenOffice: " + format, *args)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import time
 import tracemalloc
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +21,7 @@ from crmconf.targets.twentyfour import (
     CompanyUpdate,
     TwentyFourApiError,
     TwentyFourClient,
+    credentials_from_env,
 )
 from crmconf.targets.twentyfour.retry import RetryLog
 from crmconf.testing import FakeTwentyFour
@@ -406,7 +410,7 @@ def test_creating_write_that_timed_out_is_not_repeated(
     client.login()
     fake.inject_latency(1.0, operation="SaveCategories")
 
-    with pytest.raises(TargetError, match=r"timed out.*may have been applied"):
+    with pytest.raises(TargetError, match=r"not arrive completely within 0.3 s.*may have been"):
         client.save_categories([Category(None, "Slow", True, True)])
 
     # It did arrive: retrying would have created "Slow" twice.
@@ -467,6 +471,60 @@ def test_a_trickling_answer_is_bounded_by_the_timeout_as_a_whole(
         client.statuses()
 
     assert time.monotonic() - started < 3.0
+
+
+@pytest.mark.parametrize("operation", ["GetStatuses", "GetCompanies"])
+def test_a_trickling_status_line_and_headers_are_bounded_by_the_timeout_too(
+    fake: FakeTwentyFour, make_client: ClientFactory, operation: str
+) -> None:
+    client = make_client(timeout=1.0, retries=0)
+    client.login()
+    # Not even the status line arrives in time: a byte every 100 ms, each well within the
+    # per-read timeout, so the head alone would take seconds (and a real server, hours).
+    fake.trickle_answers(0.1, count=None, operation=operation, from_status_line=True)
+    read = client.statuses if operation == "GetStatuses" else client.company_assignments
+    started = time.monotonic()
+
+    with pytest.raises(TargetError, match=r"did not arrive completely within 1 s"):
+        read()
+
+    assert time.monotonic() - started < 2.0
+
+
+# A self-signed certificate for 127.0.0.1 (valid until 2126), made for these tests only.
+TLS = Path(__file__).parent / "tls"
+
+
+@pytest.fixture
+def tls_fake() -> Iterator[FakeTwentyFour]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TLS / "cert.pem", TLS / "key.pem")
+    with FakeTwentyFour(tls=context) as server:
+        yield server
+
+
+@pytest.mark.parametrize("from_status_line", [True, False], ids=["head", "body"])
+def test_over_https_a_trickling_answer_is_cut_off_at_the_timeout_too(
+    tls_fake: FakeTwentyFour, from_status_line: bool
+) -> None:
+    # The real service is https only: the deadline shuts a TLS connection just as well.
+    with TwentyFourClient(
+        tls_fake.url,
+        credentials_from_env(tls_fake.env()),
+        timeout=1.0,
+        retries=0,
+        verify=str(TLS / "cert.pem"),
+    ) as client:
+        assert client.statuses()  # TLS itself works
+        tls_fake.trickle_answers(
+            0.1, count=None, operation="GetStatuses", from_status_line=from_status_line
+        )
+        started = time.monotonic()
+
+        with pytest.raises(TargetError, match=r"did not arrive completely within 1 s"):
+            client.statuses()
+
+        assert time.monotonic() - started < 2.0
 
 
 def test_retries_of_one_kind_are_said_once_then_summed_up(

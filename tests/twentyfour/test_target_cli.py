@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -310,6 +311,23 @@ def test_soap_fault(cli: Cli, crm: FakeTwentyFour, write: Callable[[str], Path])
     line = _error_line(cli("plan", write(FULL), "--target", "24so://"))
 
     assert "SOAP fault" in line and "Object reference not set" in line
+
+
+def test_a_server_that_trickles_its_answer_runs_into_the_timeout(
+    cli: Cli,
+    crm: FakeTwentyFour,
+    write: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CRMCONF_24SO_TIMEOUT", "1")
+    monkeypatch.setenv("CRMCONF_24SO_RETRIES", "0")
+    crm.trickle_answers(0.1, count=None, operation="GetCategories", from_status_line=True)
+    started = time.monotonic()
+
+    line = _error_line(cli("plan", write(FULL), "--target", "24so://"))
+
+    assert "GetCategories" in line and "did not arrive completely within 1 s" in line
+    assert time.monotonic() - started < 5.0
 
 
 def test_server_errors_are_retried_a_bounded_number_of_times(

@@ -74,6 +74,7 @@ from .models import (
     Category,
     ClientInformation,
     Company,
+    CompanyAssignments,
     CompanyUpdate,
     CrmGroup,
     Identity,
@@ -137,8 +138,9 @@ class TwentyFourClient:
         """`retries` is how many times a transient failure is retried (0 = never).
 
         `verify` is requests' TLS setting: True (default), or a CA bundle path.
-        `timeout` bounds each request as a whole, from sending to the answer's
-        last byte; `max_answer_bytes` bounds an answer's decompressed size.
+        `timeout` bounds each request as a whole, from connecting to the answer's
+        last byte (status line and headers included); `max_answer_bytes` bounds
+        an answer's decompressed size.
         `retry_log` collects the retries of several clients (a target's workers)
         so each kind of failure is said once; by default the client has its own.
         `budget`, if given, is taken from before every request (see budget.py).
@@ -319,24 +321,25 @@ class TwentyFourClient:
     def companies(self, *, changed_after: datetime | None = None) -> list[Company]:
         return [c for page in self.company_pages(changed_after=changed_after) for c in page]
 
-    def company_assignments(self) -> list[Company]:
+    def company_assignments(self) -> CompanyAssignments:
         """Every company's id, industry and status (no name), in ONE request.
 
         GetCompanies cannot page: company_pages starts with an unpaged listing of
         every id. Asking that listing for two more integers gives everything usage
         counts and customer moves need, with no page requests after it.
         """
-        listing = self._with_session(
+        listing: CompanyListing = self._with_session(
             "GetCompanies",
             lambda: self._retrying("GetCompanies", self._stream_assignments, idempotent=True),
         )
+        assignments = listing.assignments
         if listing.failures:
             raise api_error(
                 "GetCompanies",
                 self._scrubbed(listing.failures),
-                len(listing.companies) + len(listing.failures),
+                len(assignments) + len(listing.failures),
             )
-        return sorted(listing.companies, key=lambda c: c.id)
+        return assignments.by_id()
 
     def _stream_assignments(self) -> CompanyListing:
         """One light GetCompanies, parsed as it arrives (streaming.py), not through zeep."""

@@ -75,7 +75,7 @@ def describe(exc: BaseException, *, where: str, secrets: Iterable[str]) -> str:
     if isinstance(exc, AnswerTooSlow):
         return (
             f"{where}: the answer did not arrive completely within {exc.seconds:g} s "
-            "(CRMCONF_24SO_TIMEOUT bounds each request from sending to the last byte)"
+            "(CRMCONF_24SO_TIMEOUT bounds each request from connecting to the last byte)"
         )
     if isinstance(exc, AnswerTooLarge):
         return (

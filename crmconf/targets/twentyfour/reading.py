@@ -23,7 +23,7 @@ from typing import Final
 
 from crmconf.model.state import ExistingItem, Usage
 
-from .models import Category, Company, CrmGroup, User
+from .models import Category, CompanyAssignments, CrmGroup, User
 
 # (ShowCompany, ShowContact) → show_on.
 SHOW_ON: Final = {
@@ -59,12 +59,12 @@ def list_items(pairs: Iterable[tuple[int, str]], usage: Counter[int]) -> tuple[E
     return tuple(ExistingItem(key, name, {}, Usage(customers=usage[key])) for key, name in pairs)
 
 
-def industry_usage(companies: Iterable[Company]) -> Counter[int]:
-    return Counter(c.industry_id for c in companies if c.industry_id is not None)
+def industry_usage(companies: CompanyAssignments) -> Counter[int]:
+    return Counter(i for i in companies.industry_ids if i is not None)
 
 
-def status_usage(companies: Iterable[Company]) -> Counter[int]:
-    return Counter(c.status for c in companies if c.status is not None)
+def status_usage(companies: CompanyAssignments) -> Counter[int]:
+    return Counter(s for s in companies.statuses if s is not None)
 
 
 def group_type(number: int | None) -> str | int:

@@ -49,7 +49,7 @@ from .budget import RequestBudget
 from .client import TwentyFourClient
 from .credentials import Credentials, credentials_from_env
 from .failures import WriteMayHaveLanded
-from .models import Category, ClientInformation, Company, CompanyUpdate, Identity, User
+from .models import Category, ClientInformation, CompanyAssignments, CompanyUpdate, Identity, User
 from .moves import Move, MoveFailed, MoveOutcome, company_updates, move_customers
 from .pinning import Pin, check, heading, pin_from
 from .retry import Backoff, RetryLog
@@ -330,7 +330,7 @@ class TwentyFourTarget(Target):
                 ) from None
             done.append(_categories_done(categories))
         if moves:
-            companies: list[Company] = fetched["companies"]
+            companies: CompanyAssignments = fetched["companies"]
             updates, outcome = company_updates(moves, companies)
             try:
                 move_customers(updates, outcome, self._save_companies, self._batch_size)

@@ -7,25 +7,30 @@ redirects, counts requests per operation and attaches the session cookie
 itself, so the session id lives in exactly one place.
 
 It also bounds what one answer may cost: the whole request, not each socket
-read, must finish within the timeout (a server trickling a byte at a time
-would otherwise hold a run forever), and the answer may inflate (gzip) to at
-most `max_answer_bytes` before it is refused.
+read, must finish within the timeout, from connecting to the answer's last
+byte (a server trickling a byte at a time of its status line, headers or body
+would otherwise hold a run for ever; see deadline.py), and the answer may
+inflate (gzip) to at most `max_answer_bytes` before it is refused.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
 from importlib import resources
 from typing import Any, Final
 
 import requests
+import urllib3
 from zeep import Client, Settings
 from zeep.exceptions import TransportError
 from zeep.proxy import ServiceProxy
 from zeep.transports import Transport
+
+from .deadline import BoundedAdapter, RequestDeadline
+from .retry import Transience, classify
 
 NAMESPACE: Final = "http://24sevenOffice.com/webservices"
 SESSION_COOKIE: Final = "ASP.NET_SessionId"
@@ -114,18 +119,19 @@ class SessionTransport(Transport):
         if session_id:
             headers["Cookie"] = f"{SESSION_COOKIE}={session_id}"
         self._on_request(operation)
-        deadline = time.monotonic() + self.operation_timeout
-        response = self.session.post(
-            address,
-            data=message,
-            headers=headers,
-            timeout=self.operation_timeout,
-            allow_redirects=False,
-            stream=True,
-        )
         parts: list[bytes] = []
-        with response:
-            self._read_bounded(response, deadline, parts.append)
+        with self._bounded() as deadline:
+            response = self.session.post(
+                address,
+                data=message,
+                headers=headers,
+                timeout=self.operation_timeout,
+                allow_redirects=False,
+                stream=True,
+                verify=self.session.verify,
+            )
+            with response:
+                self._read_bounded(response, deadline, parts.append)
         # zeep reads `content`; the body was already read here, within the bounds.
         response._content = b"".join(parts)
         if response.status_code >= 300 and not _is_xml(response):
@@ -151,31 +157,49 @@ class SessionTransport(Transport):
         if session_id:
             headers["Cookie"] = f"{SESSION_COOKIE}={session_id}"
         self._on_request(operation)
-        deadline = time.monotonic() + self.operation_timeout
-        with self.session.post(
-            address,
-            data=message,
-            headers=headers,
-            timeout=self.operation_timeout,
-            allow_redirects=False,
-            stream=True,
-        ) as response:
+        with (
+            self._bounded() as deadline,
+            self.session.post(
+                address,
+                data=message,
+                headers=headers,
+                timeout=self.operation_timeout,
+                allow_redirects=False,
+                stream=True,
+                verify=self.session.verify,
+            ) as response,
+        ):
             if response.status_code >= 300 and not _is_xml(response):
                 raise HttpStatusError(response.status_code, response.headers.get("Retry-After"))
             self._read_bounded(response, deadline, feed)
             return response.status_code
 
+    @contextmanager
+    def _bounded(self) -> Iterator[RequestDeadline]:
+        """The request inside, from connecting to its last byte, within the timeout."""
+        with RequestDeadline(self.operation_timeout) as deadline:
+            try:
+                yield deadline
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+                # Whatever a read on the shut connection raised; but a request that
+                # never got sent stays what it is (it is safe to repeat, retry.py).
+                if deadline.expired and classify(exc) is not Transience.NOT_SENT:
+                    raise AnswerTooSlow(self.operation_timeout) from None
+                raise
+
     def _read_bounded(
-        self, response: requests.Response, deadline: float, feed: Callable[[bytes], None]
+        self,
+        response: requests.Response,
+        deadline: RequestDeadline,
+        feed: Callable[[bytes], None],
     ) -> None:
-        """The decoded body, a socket read at a time, so both bounds are checked often."""
+        """The decoded body, a socket read at a time, so the size bound is checked often."""
         size = 0
         while True:
-            if time.monotonic() > deadline:
-                raise AnswerTooSlow(self.operation_timeout)
-            # read1 returns what one socket read brought (decompressed at most _READ_SIZE),
-            # so a trickling server cannot keep one call busy past the deadline.
+            # read1 returns what one socket read brought (decompressed at most _READ_SIZE).
             chunk = response.raw.read1(_READ_SIZE, decode_content=True)
+            if deadline.expired:
+                raise AnswerTooSlow(self.operation_timeout)  # the chunk may be cut short
             if not chunk:
                 return
             size += len(chunk)
@@ -190,12 +214,18 @@ def _is_xml(response: requests.Response) -> bool:
 
 
 def new_http_session(verify: bool | str) -> requests.Session:
-    """A requests session that keeps no cookies of its own.
+    """A requests session that keeps no cookies of its own, and verifies TLS with `verify`.
+
+    The transport passes `verify` with every request: requests lets
+    REQUESTS_CA_BUNDLE (and CURL_CA_BUNDLE) override a session's own setting,
+    so a CA bundle given to the client would silently not be the one used.
 
     The server's Set-Cookie answers are ignored: the session id returned by
     Login is the one that counts, and the transport sends it explicitly.
     """
     session = requests.Session()
+    for prefix in ("https://", "http://"):
+        session.mount(prefix, BoundedAdapter())
     session.verify = verify
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     return session
