@@ -214,6 +214,11 @@ def test_built_in_lint_is_switched_off_by_id(cli: Cli, write_config: WriteConfig
             "rules:\n  check:\n    - {id: x, message: m}\n",
             "a rule has exactly one check",
         ),
+        (  # NaN compares false with every value: a rule that could never fire
+            "rules:\n  check:\n    - {id: x, message: m, range: {kind: sales.stages, "
+            "field: probability, min: .nan}}\n",
+            "rules.check[0].range.min: Input should be a finite number",
+        ),
         (
             "rules:\n  check:\n    - {id: x, message: m, members: {group: Support, at_least: 0}}\n"
             "    - {id: x, message: m, members: {group: Support, at_least: 0}}\n",

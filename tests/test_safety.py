@@ -328,3 +328,50 @@ def test_prune_names_only_known_kinds(cli: Cli, write_config: Write) -> None:
     result = cli("validate", config)
     assert result.exit_code == 1
     assert f"{config}:2:" in result.output
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-nan"])
+def test_a_limit_that_is_not_a_finite_number_is_a_usage_error_not_an_open_gate(
+    cli: Cli, sandbox_url: str, write_config: Write, tmp_path: Path, value: str
+) -> None:
+    # NaN compares false with everything, so `count > nan * existing` never held and
+    # `--max-change-fraction nan` let a mass change through without --allow-mass-change.
+    names = [f"Bransch {n}" for n in range(10)]
+    start = write_config("crmconf: 1\nindustries: [" + ", ".join(names) + "]\n")
+    assert cli("apply", start, "--target", sandbox_url, "--yes").exit_code == 0
+    renamed = ", ".join(f"{{name: Ny {n}, renamed_from: [{n}]}}" for n in names[:4])
+    config = write_config(
+        f"crmconf: 1\nindustries: [{renamed}, {', '.join(names[4:])}]\n", name="next.yaml"
+    )
+
+    saved = tmp_path / "plan.json"
+    planned = cli(
+        "plan", config, "--target", sandbox_url, "-o", saved, "--max-change-fraction", value
+    )
+    applied = cli("apply", config, "--target", sandbox_url, "--yes", "--max-change-fraction", value)
+
+    for result in (planned, applied):
+        assert result.exit_code == 1, result.output
+        assert "--max-change-fraction" in result.output and "finite" in result.output
+    assert not saved.exists()
+    with SandboxTarget.open(sandbox_url) as target:
+        from crmconf.kinds import INDUSTRIES
+
+        assert sorted(i.name for i in target.read([INDUSTRIES]).of(INDUSTRIES)) == sorted(names)
+
+
+def test_the_library_refuses_a_limit_that_is_not_a_finite_number(
+    sandbox_url: str, write_config: Write
+) -> None:
+    import crmconf
+    from crmconf.errors import PlanError
+
+    config = crmconf.load(write_config("crmconf: 1\nindustries: [A1]\n"))
+    with SandboxTarget.open(sandbox_url) as target:
+        for limits in (
+            {"max_change_fraction": float("nan")},
+            {"max_forecast_change_percent": float("nan")},
+            {"max_forecast_change_amount": float("inf")},
+        ):
+            with pytest.raises(PlanError, match="finite"):
+                crmconf.plan(config, target, **limits)  # type: ignore[arg-type]

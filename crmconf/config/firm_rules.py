@@ -60,8 +60,8 @@ class Range(BaseModel):
     model_config = _Strict
     kind: str
     field: str
-    min: float | None = None
-    max: float | None = None
+    min: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    max: Annotated[float, Field(allow_inf_nan=False)] | None = None
     unless: dict[str, tuple[Any, ...]] = Field(default_factory=dict)
 
 
