@@ -6,7 +6,10 @@ against a real SQLite sandbox); each rule of the vocabulary is shown firing and 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -360,3 +363,30 @@ def test_rules_add_problems_but_never_change_what_is_loaded(tmp_path: Path) -> N
     assert plain.content_digest == ruled.content_digest
     assert [warning.rule for warning in plain.warnings] == ["builtin.open-order"]
     assert ruled.warnings == ()
+
+
+def test_a_pattern_that_backtracks_forever_is_an_error_at_the_rule_not_a_hang(
+    tmp_path: Path,
+) -> None:
+    # Python's re backtracks through (a|aa)+ for ever on a name of 60 a's and a '!':
+    # validate, the pre-commit hook and plan --all hung. A pattern gets a time budget.
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "crmconf: 1\nindustries: [" + "a" * 60 + "!]\nrules:\n  check:\n"
+        '    - {id: slow, message: m, pattern: {kind: industries, regex: "(a|aa)+"}}\n',
+        encoding="utf-8",
+    )
+    started = time.monotonic()
+
+    run = subprocess.run(
+        [sys.executable, "-m", "crmconf", "validate", "--no-cache", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert time.monotonic() - started < 15
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"error: {path}:5:7: rule 'slow' cannot be evaluated" in run.stderr
+    assert "too long" in run.stderr
+    assert "Traceback" not in run.stderr

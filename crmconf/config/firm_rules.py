@@ -10,11 +10,12 @@ digest (and a saved plan's) is the same with or without them.
 
 from __future__ import annotations
 
-import re
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
+import regex
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from crmconf.config.yaml_source import SourceDocument
@@ -35,6 +36,11 @@ BUILTIN_RULES = (
 
 RuleId = Annotated[str, Field(strict=True, pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=100)]
 _Strict = ConfigDict(frozen=True, extra="forbid")
+
+PATTERN_SECONDS = 2.0
+"""How long one `pattern` rule may take over all its items. Patterns are matched by the
+`regex` module (the syntax of Python's `re`), whose matching can be stopped: `re`
+backtracks for ever through a pattern like (a|aa)+ on a near miss, hanging validate."""
 
 
 class Require(BaseModel):
@@ -77,8 +83,8 @@ class Pattern(BaseModel):
     @classmethod
     def _compiles(cls, value: str) -> str:
         try:
-            re.compile(value)
-        except re.error as error:
+            regex.compile(value)
+        except regex.error as error:
             raise ValueError(f"invalid regular expression: {error}") from None
         return value
 
@@ -283,11 +289,25 @@ def _violations(located: LocatedRule, sections: Mapping[str, tuple[Record, ...]]
         kind = _kind(pattern.kind)
         field_name = pattern.field or "name"
         _field_of(kind, field_name)
-        regex = re.compile(pattern.regex)
+        compiled = regex.compile(pattern.regex)
+        deadline = time.monotonic() + PATTERN_SECONDS
         found = []
         for record in _records(pattern.kind, sections):
             value = _value(record, field_name)
-            if value is not None and not regex.fullmatch(str(value)):
+            if value is None:
+                continue
+            try:
+                matched = compiled.fullmatch(
+                    str(value), timeout=max(deadline - time.monotonic(), 0.001)
+                )
+            except TimeoutError:
+                raise _Unevaluable(
+                    f"its regular expression takes too long to match {kind.plural} "
+                    f"(more than {PATTERN_SECONDS:g} s, at {record.name!r})",
+                    "a repetition inside a repetition, such as (a|aa)+ or (a+)+, can take "
+                    "for ever on a near miss: write the pattern without one",
+                ) from None
+            if not matched:
                 found.append(
                     at(
                         record,
