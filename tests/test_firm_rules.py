@@ -217,6 +217,12 @@ def test_built_in_lint_is_switched_off_by_id(cli: Cli, write_config: WriteConfig
             "rules:\n  check:\n    - {id: x, message: m}\n",
             "a rule has exactly one check",
         ),
+        (  # printed in every error it raises: a line break would forge a line of its own
+            'rules:\n  check:\n    - {id: x, message: "m\\u001b[2J\\nerror: all fine", '
+            "members: {group: Support, at_least: 0}}\n",
+            "rules.check[0].message: the message holds U+001B, which would break or reorder "
+            "the line it is printed on",
+        ),
         (  # NaN compares false with every value: a rule that could never fire
             "rules:\n  check:\n    - {id: x, message: m, range: {kind: sales.stages, "
             "field: probability, min: .nan}}\n",

@@ -10,20 +10,30 @@ digest (and a saved plan's) is the same with or without them.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
 import regex
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from crmconf.config.yaml_source import SourceDocument
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.kinds import KINDS_BY_NAME
 from crmconf.model.configuration import Configuration
 from crmconf.model.kind import Kind, Record
-from crmconf.model.names import Name, identity, whole_number
+from crmconf.model.names import BIDI_CONTROLS, Name, identity, whole_number
 
 BUILTIN_RULES = (
     "builtin.won-probability",  # a won stage has probability 100
@@ -100,12 +110,29 @@ class Members(BaseModel):
 _CHECKS = ("require", "require_stage", "range", "pattern", "members")
 
 
+_BREAKS_THE_LINE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029{BIDI_CONTROLS}]")
+
+
+def _one_line(message: str) -> str:
+    """A rule's message is printed in every error it raises: a line break there would
+    print a line of its own (`error: …`), an escape sequence would reach the terminal."""
+    found = _BREAKS_THE_LINE.search(message)
+    if found:
+        raise PydanticCustomError(
+            "message_breaks_the_line",
+            f"the message holds U+{ord(found.group()):04X}, which would break or reorder the "
+            "line it is printed on",
+            {"hint": "write the message as one line of text, without control characters"},
+        )
+    return message
+
+
 class Rule(BaseModel):
     """One of the firm's rules: an id, a message, a severity and exactly one check."""
 
     model_config = _Strict
     id: RuleId
-    message: str = Field(strict=True, min_length=1)
+    message: Annotated[str, Field(strict=True, min_length=1), AfterValidator(_one_line)]
     severity: Literal["error", "warning"] = "error"
     require: Require | None = None
     require_stage: RequireStage | None = None
