@@ -375,3 +375,24 @@ def test_the_library_refuses_a_limit_that_is_not_a_finite_number(
         ):
             with pytest.raises(PlanError, match="finite"):
                 crmconf.plan(config, target, **limits)  # type: ignore[arg-type]
+
+
+def test_a_saved_plan_is_not_applied_again_after_its_apply_was_rolled_back(
+    cli: Cli, demo_url: str, tmp_path: Path
+) -> None:
+    # A rollback leaves the CRM exactly as before the apply, ids and all, so the state's
+    # fingerprint matched again and a re-run of the CI job's `apply plan.json` silently
+    # undid the rollback. Every write crmconf records makes a plan made before it stale.
+    saved = tmp_path / "plan.json"
+    assert cli("plan", SEED, "--target", demo_url, "-o", saved).exit_code == 0
+    assert cli("apply", saved, "--yes").exit_code == 0
+    assert cli("rollback", "1", "--target", demo_url, "--yes").exit_code == 0
+    rolled_back = _industry_id(demo_url, "Data/IT")
+
+    again = cli("apply", saved, "--yes")
+
+    assert again.exit_code == 1, again.output
+    assert "stale plan: the target changed since the plan was made" in again.stderr
+    assert _industry_id(demo_url, "Data/IT") == rolled_back is not None
+    assert "rolled back by 2" in cli("history", "--target", demo_url).output
+    assert "   3  " not in cli("history", "--target", demo_url).output

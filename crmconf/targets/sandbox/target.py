@@ -270,15 +270,16 @@ def _item_id(connection: Connection, kind: Kind, name: str) -> int:
 
 
 def _read_state(connection: Connection, kinds: Iterable[Kind], protection: bool = True) -> State:
-    """The state of some kinds; `protection` False for a sandbox from before protection was
-    stored (schema revision 0001): nothing in it is protected."""
+    """The state of some kinds; `protection` False for a sandbox from before protection and
+    history were stored (schema revision 0001): nothing in it is protected or recorded."""
     protected: dict[str, set[int]] = defaultdict(set)
     query = select(schema.protected.c.kind, schema.protected.c.item_id)
     for kind_name, item_id in connection.execute(query) if protection else ():
         protected[kind_name].add(item_id)
     items = {kind.name: _read_kind(connection, kind, protected[kind.name]) for kind in kinds}
     users = frozenset(connection.scalars(select(schema.users.c.login)))
-    return State(items, users)
+    newest = connection.scalar(select(func.max(schema.history.c.id))) if protection else None
+    return State(items, users, revision=int(newest or 0) if protection else None)
 
 
 def _take_write_lock(connection: Connection) -> None:
