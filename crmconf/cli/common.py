@@ -217,7 +217,12 @@ def confirm_or_refuse(question: str, yes: bool) -> None:
         return
     if not sys.stdin.isatty():
         fail("refusing to change the target without confirmation: pass --yes")
-    if not click.confirm(question, default=False):
+    try:
+        confirmed = click.confirm(question, default=False)
+    except click.Abort:  # Ctrl-C or Ctrl-D at the prompt: click would say only "Aborted!"
+        confirmed = False
+        click.echo(err=True)
+    if not confirmed:
         fail("cancelled; nothing was changed")
 
 
