@@ -303,7 +303,13 @@ def _engine(url: str) -> tuple[Engine, str, str]:
         raise TargetError(malformed_url(url)) from None
     safe_url = parsed.render_as_string(hide_password=True)
     resolved = safe_url
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    if parsed.get_backend_name() == "sqlite" and (
+        parsed.database in (None, "", ":memory:") or parsed.query
+    ):
+        # An in-memory database vanishes with the command; URL options (uri=true, mode=)
+        # would make the path mean something other than a file.
+        raise TargetError(f"{safe_url}: a sandbox is a file: write sqlite:///PATH, without options")
+    if parsed.get_backend_name() == "sqlite":
         absolute = parsed.set(database=os.path.abspath(str(parsed.database)))
         resolved = absolute.render_as_string(hide_password=True)
     try:
