@@ -186,3 +186,20 @@ def test_a_blank_or_repeated_pin_in_the_url_is_refused_not_ignored(
     assert expected in result.stderr
     assert "Traceback" not in result.output
     assert crm.write_calls() == []
+
+
+def test_a_name_from_the_account_cannot_forge_a_line_of_a_listing(
+    cli: Cli, crm: FakeTwentyFour
+) -> None:
+    # Names are the account's data, typed by anyone with access to it.
+    crm.data.identities[1].client_name = "Evil AS\n24so://forged\tBank AS\torg 1"
+    crm.data.users[0].name = "Kari\n999\tNobody"
+
+    listed = cli("24so", "identities")
+    users = cli("24so", "users")
+
+    assert listed.exit_code == users.exit_code == 0, listed.output + users.output
+    assert len(listed.stdout.splitlines()) == 2
+    assert "Evil AS\\n24so://forged\\tBank AS\\torg 1" in listed.stdout
+    assert len(users.stdout.splitlines()) == 3
+    assert "Kari\\n999\\tNobody" in users.stdout
