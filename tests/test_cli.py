@@ -113,6 +113,24 @@ def test_apply_without_yes_and_without_a_terminal_refuses_and_writes_nothing(
     assert _dump(demo_url) == before
 
 
+@pytest.mark.sqlite_only(reason="compares the SQLite file's dump")
+@pytest.mark.parametrize("answer", ["", "maybe\n"], ids=["end of input", "not an answer"])
+def test_a_prompt_left_without_an_answer_says_nothing_was_changed(
+    cli: Cli, demo_url: str, monkeypatch: pytest.MonkeyPatch, answer: str
+) -> None:
+    # Ctrl-C or Ctrl-D at the prompt ended in click's bare "Aborted!", which does not
+    # say whether anything was written.
+    monkeypatch.setattr(click.testing._NamedTextIOWrapper, "isatty", lambda self: True)
+    before = _dump(demo_url)
+
+    result = cli("apply", SEED, "--target", demo_url, input=answer)
+
+    assert result.exit_code == 1, result.output
+    assert result.stderr.endswith("error: cancelled; nothing was changed\n"), result.stderr
+    assert "Aborted" not in result.output
+    assert _dump(demo_url) == before
+
+
 def test_apply_with_yes_applies_and_says_what_it_did(cli: Cli, demo_url: str) -> None:
     result = cli("apply", SEED, "--target", demo_url, "--yes")
 

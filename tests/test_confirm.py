@@ -108,3 +108,60 @@ def test_confirming_what_is_not_a_check_is_an_error_and_writes_nothing(
     assert "--kinds: no kind is called 'sales.stagez'" in unknown.stderr
     assert "did you mean 'sales.stages'?" in unknown.stderr
     assert not (tmp_path / "confirmations.json").exists()
+
+
+def _confirmed_file(cli: Cli, config: Path, tmp_path: Path) -> dict[str, object]:
+    confirmed = cli(
+        "confirm", config, "--target", "24so://", "--by", "anna", "--kinds", "sales.stages"
+    )
+    assert confirmed.exit_code == 0, confirmed.output
+    document: dict[str, object] = json.loads((tmp_path / "confirmations.json").read_text())
+    return document
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        ({"expires": 5}, "holds an entry crmconf did not write"),
+        ({"expires": "next spring"}, "holds an entry crmconf did not write"),
+        ({"at": ["2026-11-20"]}, "holds an entry crmconf did not write"),
+        ({"field": 3}, "holds an entry crmconf did not write"),
+    ],
+)
+def test_a_confirmations_entry_of_the_wrong_shape_is_named_not_a_traceback(
+    cli: Cli,
+    fake: FakeTwentyFour,
+    write_config: WriteConfig,
+    tmp_path: Path,
+    damage: dict[str, object],
+    expected: str,
+) -> None:
+    config = write_config(STAGES)
+    document = _confirmed_file(cli, config, tmp_path)
+    document["confirmations"][0].update(damage)  # type: ignore[index]
+    (tmp_path / "confirmations.json").write_text(json.dumps(document), encoding="utf-8")
+
+    result = cli("plan", config, "--target", "24so://")
+
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert expected in result.stderr
+
+
+def test_a_confirmations_file_nested_too_deep_or_not_a_file_is_named(
+    cli: Cli, fake: FakeTwentyFour, write_config: WriteConfig, tmp_path: Path
+) -> None:
+    config = write_config(STAGES)
+    path = tmp_path / "confirmations.json"
+    path.write_text("[" * 100_000, encoding="utf-8")
+
+    nested = cli("plan", config, "--target", "24so://")
+
+    assert nested.exit_code == 1
+    assert nested.exception is None or isinstance(nested.exception, SystemExit)
+    assert f"cannot read the confirmations in {path}" in nested.stderr
+    path.unlink()
+    path.symlink_to("/dev/zero")  # read whole, it would never end
+    device = cli("plan", config, "--target", "24so://")
+    assert device.exit_code == 1
+    assert f"cannot read the confirmations in {path}: not a regular file" in device.stderr

@@ -6,7 +6,10 @@ against a real SQLite sandbox); each rule of the vocabulary is shown firing and 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -214,6 +217,17 @@ def test_built_in_lint_is_switched_off_by_id(cli: Cli, write_config: WriteConfig
             "rules:\n  check:\n    - {id: x, message: m}\n",
             "a rule has exactly one check",
         ),
+        (  # printed in every error it raises: a line break would forge a line of its own
+            'rules:\n  check:\n    - {id: x, message: "m\\u001b[2J\\nerror: all fine", '
+            "members: {group: Support, at_least: 0}}\n",
+            "rules.check[0].message: the message holds U+001B, which would break or reorder "
+            "the line it is printed on",
+        ),
+        (  # NaN compares false with every value: a rule that could never fire
+            "rules:\n  check:\n    - {id: x, message: m, range: {kind: sales.stages, "
+            "field: probability, min: .nan}}\n",
+            "rules.check[0].range.min: Input should be a finite number",
+        ),
         (
             "rules:\n  check:\n    - {id: x, message: m, members: {group: Support, at_least: 0}}\n"
             "    - {id: x, message: m, members: {group: Support, at_least: 0}}\n",
@@ -355,3 +369,30 @@ def test_rules_add_problems_but_never_change_what_is_loaded(tmp_path: Path) -> N
     assert plain.content_digest == ruled.content_digest
     assert [warning.rule for warning in plain.warnings] == ["builtin.open-order"]
     assert ruled.warnings == ()
+
+
+def test_a_pattern_that_backtracks_forever_is_an_error_at_the_rule_not_a_hang(
+    tmp_path: Path,
+) -> None:
+    # Python's re backtracks through (a|aa)+ for ever on a name of 60 a's and a '!':
+    # validate, the pre-commit hook and plan --all hung. A pattern gets a time budget.
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "crmconf: 1\nindustries: [" + "a" * 60 + "!]\nrules:\n  check:\n"
+        '    - {id: slow, message: m, pattern: {kind: industries, regex: "(a|aa)+"}}\n',
+        encoding="utf-8",
+    )
+    started = time.monotonic()
+
+    run = subprocess.run(
+        [sys.executable, "-m", "crmconf", "validate", "--no-cache", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert time.monotonic() - started < 15
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"error: {path}:5:7: rule 'slow' cannot be evaluated" in run.stderr
+    assert "too long" in run.stderr
+    assert "Traceback" not in run.stderr

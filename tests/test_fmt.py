@@ -630,3 +630,19 @@ def test_a_rewritten_file_keeps_its_permissions_and_symlinks(cli: Cli, tmp_path:
     assert link.is_symlink()
     assert real.read_text(encoding="utf-8") == "crmconf: 1\nindustries: [A, B]\n"
     assert stat.S_IMODE(real.stat().st_mode) == 0o640
+
+
+def test_a_bidi_control_or_invisible_character_stays_an_escape() -> None:
+    # ruamel.yaml writes every printable character as itself, so fmt turned the escape
+    # "\u202e" into the control that reorders the line in an editor or a diff.
+    source = (
+        "crmconf: 1\n"
+        'industries: ["By\\u200bgg", Turism\u2060]\n'
+        "groups:\n"
+        '  - {name: G, type: sales, description: "Säljare \\u202eevil\\u2066"}\n'
+    )
+
+    formatted = format_text("config.yaml", source)
+
+    assert not {"\u202e", "\u2066", "\u200b", "\u2060"} & set(formatted), formatted
+    assert yaml.safe_load(formatted) == yaml.safe_load(source)

@@ -502,3 +502,14 @@ def test_renames_do_not_reweigh_and_destinations_created_in_the_plan_count() -> 
     assert (impact.total.before, impact.total.after) == (Decimal(200), Decimal(500))
     assert [(shift.label, shift.delta) for shift in impact.groups] == [(None, Decimal(300))]
     assert [(shift.label, shift.delta) for shift in impact.salespeople] == [("erik", Decimal(300))]
+
+
+def test_a_login_cannot_forge_a_row_of_the_forecast(cli: Cli, demo_url: str) -> None:
+    forged = "mal\nTotal  99  1.00  1.00"
+    _sql(demo_url, "UPDATE users SET login = ? WHERE login = 'johan@example.com'", forged)
+
+    result = cli("forecast", "--by", "salesperson", "--target", demo_url)
+
+    assert result.exit_code == 0, result.output
+    assert len([line for line in result.output.splitlines() if line.startswith("Total")]) == 1
+    assert "mal\\nTotal  99  1.00  1.00" in result.output

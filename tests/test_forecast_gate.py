@@ -106,3 +106,34 @@ def test_a_target_without_a_pipeline_says_the_gate_is_not_checked(
         plan = crmconf.plan(config, target)
 
     assert any("forecast limits under 'safety:' are not checked" in str(w) for w in plan.warnings)
+
+
+@pytest.mark.parametrize("flag", ["--max-forecast-change-percent", "--max-forecast-change-amount"])
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_forecast_limit_that_is_not_a_finite_number_is_a_usage_error(
+    cli: Cli, demo_url: str, write_config: WriteConfig, flag: str, value: str
+) -> None:
+    # nan crashed the gate (Decimal comparison with NaN) with a traceback; inf reached
+    # the saved plan as `Infinity`, which is not JSON.
+    config = write_config(PIPELINE.format(safety=""))
+
+    result = cli("plan", config, "--target", demo_url, flag, value)
+
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert flag in result.output and "finite" in result.output
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf"])
+def test_a_forecast_limit_in_the_configuration_must_be_a_finite_number(
+    cli: Cli, write_config: WriteConfig, value: str
+) -> None:
+    config = write_config(
+        PIPELINE.format(safety=f"safety: {{max_forecast_change_amount: {value}}}\n")
+    )
+
+    result = cli("validate", config)
+
+    assert result.exit_code == 1, result.output
+    assert "safety.max_forecast_change_amount" in result.output
+    assert "finite" in result.output

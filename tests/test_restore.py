@@ -140,3 +140,27 @@ def test_a_restore_is_recorded_and_can_be_rolled_back(cli: Cli, activated_url: s
 
     assert undone.exit_code == 0, undone.output
     assert _deleted_ids(activated_url) == deleted
+
+
+def test_a_customer_name_cannot_forge_a_row_of_the_listing_or_the_confirmation(
+    cli: Cli, activated_url: str
+) -> None:
+    # Customer names are anyone's data (a web form, an import): printed as they were, a
+    # line break drew a customer that is not there into what a restore asks to confirm.
+    first, *_ = _deleted_ids(activated_url)
+    forged = "Evil\x1b[31m\n  99  Fake AB  Bygg  Aktiv"
+    rename = "UPDATE customers SET name = ? WHERE id = ?"
+    if activated_url.startswith("postgresql"):
+        postgres.rows(activated_url, rename, forged, first)
+    else:
+        with closing(sqlite3.connect(activated_url.removeprefix("sqlite:///"))) as connection:
+            connection.execute(rename, (forged, first))
+            connection.commit()
+
+    listing = cli("customers", "deleted", "--target", activated_url)
+    restoring = cli("customers", "restore", first, "--target", activated_url, "--yes")
+
+    for result in (listing, restoring):
+        assert result.exit_code == 0, result.output
+        assert not any(line.lstrip().startswith("99") for line in result.output.splitlines())
+        assert "Evil\\x1b[31m\\n  99  Fake AB" in result.output

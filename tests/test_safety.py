@@ -328,3 +328,71 @@ def test_prune_names_only_known_kinds(cli: Cli, write_config: Write) -> None:
     result = cli("validate", config)
     assert result.exit_code == 1
     assert f"{config}:2:" in result.output
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-nan"])
+def test_a_limit_that_is_not_a_finite_number_is_a_usage_error_not_an_open_gate(
+    cli: Cli, sandbox_url: str, write_config: Write, tmp_path: Path, value: str
+) -> None:
+    # NaN compares false with everything, so `count > nan * existing` never held and
+    # `--max-change-fraction nan` let a mass change through without --allow-mass-change.
+    names = [f"Bransch {n}" for n in range(10)]
+    start = write_config("crmconf: 1\nindustries: [" + ", ".join(names) + "]\n")
+    assert cli("apply", start, "--target", sandbox_url, "--yes").exit_code == 0
+    renamed = ", ".join(f"{{name: Ny {n}, renamed_from: [{n}]}}" for n in names[:4])
+    config = write_config(
+        f"crmconf: 1\nindustries: [{renamed}, {', '.join(names[4:])}]\n", name="next.yaml"
+    )
+
+    saved = tmp_path / "plan.json"
+    planned = cli(
+        "plan", config, "--target", sandbox_url, "-o", saved, "--max-change-fraction", value
+    )
+    applied = cli("apply", config, "--target", sandbox_url, "--yes", "--max-change-fraction", value)
+
+    for result in (planned, applied):
+        assert result.exit_code == 1, result.output
+        assert "--max-change-fraction" in result.output and "finite" in result.output
+    assert not saved.exists()
+    with SandboxTarget.open(sandbox_url) as target:
+        from crmconf.kinds import INDUSTRIES
+
+        assert sorted(i.name for i in target.read([INDUSTRIES]).of(INDUSTRIES)) == sorted(names)
+
+
+def test_the_library_refuses_a_limit_that_is_not_a_finite_number(
+    sandbox_url: str, write_config: Write
+) -> None:
+    import crmconf
+    from crmconf.errors import PlanError
+
+    config = crmconf.load(write_config("crmconf: 1\nindustries: [A1]\n"))
+    with SandboxTarget.open(sandbox_url) as target:
+        for limits in (
+            {"max_change_fraction": float("nan")},
+            {"max_forecast_change_percent": float("nan")},
+            {"max_forecast_change_amount": float("inf")},
+        ):
+            with pytest.raises(PlanError, match="finite"):
+                crmconf.plan(config, target, **limits)  # type: ignore[arg-type]
+
+
+def test_a_saved_plan_is_not_applied_again_after_its_apply_was_rolled_back(
+    cli: Cli, demo_url: str, tmp_path: Path
+) -> None:
+    # A rollback leaves the CRM exactly as before the apply, ids and all, so the state's
+    # fingerprint matched again and a re-run of the CI job's `apply plan.json` silently
+    # undid the rollback. Every write crmconf records makes a plan made before it stale.
+    saved = tmp_path / "plan.json"
+    assert cli("plan", SEED, "--target", demo_url, "-o", saved).exit_code == 0
+    assert cli("apply", saved, "--yes").exit_code == 0
+    assert cli("rollback", "1", "--target", demo_url, "--yes").exit_code == 0
+    rolled_back = _industry_id(demo_url, "Data/IT")
+
+    again = cli("apply", saved, "--yes")
+
+    assert again.exit_code == 1, again.output
+    assert "stale plan: the target changed since the plan was made" in again.stderr
+    assert _industry_id(demo_url, "Data/IT") == rolled_back is not None
+    assert "rolled back by 2" in cli("history", "--target", demo_url).output
+    assert "   3  " not in cli("history", "--target", demo_url).output

@@ -462,6 +462,51 @@ def test_sandbox_init_demo_twice_without_reset_fails_clearly(cli: Cli, sandbox_u
     assert _dump(sandbox_url) == before
 
 
+def _foreign_database(path: Path) -> None:
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total TEXT)")
+        connection.execute("INSERT INTO invoices VALUES (1, '4711.00')")
+    connection.close()
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["init", "init --reset"])
+@pytest.mark.parametrize(
+    ("write", "why"),
+    [
+        (lambda path: path.write_text("my notes\n", encoding="utf-8"), "not an SQLite database"),
+        (_foreign_database, "an SQLite database without crmconf's tables"),
+    ],
+    ids=["a text file", "another program's database"],
+)
+def test_sandbox_init_never_replaces_a_file_that_is_not_a_sandbox(
+    cli: Cli, tmp_path: Path, write: Callable[[Path], None], why: str, reset: bool
+) -> None:
+    # --reset replaced whatever the path named: a typo in --target destroyed a file of
+    # notes or another program's database. Without it, init said "no sandbox …; create
+    # one with 'crmconf sandbox init'", the command just run.
+    path = tmp_path / "crm.db"
+    write(path)
+    before = path.read_bytes()
+
+    result = cli("sandbox", "init", "--target", f"sqlite:///{path}", *(["--reset"] * reset))
+
+    assert result.exit_code == 1, result.output
+    assert f"sqlite:///{path} is not a crmconf sandbox ({why})" in result.stderr
+    assert "create one with" not in result.stderr
+    assert path.read_bytes() == before
+
+
+def test_sandbox_init_takes_an_empty_file_as_no_sandbox_yet(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "crm.db"
+    path.touch()
+
+    result = cli("sandbox", "init", "--target", f"sqlite:///{path}")
+
+    assert result.exit_code == 0, result.output
+    with SandboxTarget.open(f"sqlite:///{path}") as target:
+        assert target.schema.current
+
+
 @pytest.mark.sqlite_only(reason="reads the file through sqlite3")
 def test_sandbox_init_demo_with_reset_starts_anew(
     cli: Cli, write_config: WriteConfig, demo_url: str

@@ -77,3 +77,27 @@ def test_a_path_given_as_target_suggests_a_sqlite_url(tmp_path: Path) -> None:
     assert finished.returncode == 1
     assert "write sqlite:///.crmconf/sandbox.db" in finished.stderr, finished.stderr
     assert not (tmp_path / ".crmconf").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite://", "sqlite:///", "sqlite:///:memory:", "sqlite:///crm.db?mode=memory&uri=true"],
+)
+def test_a_sqlite_url_naming_no_file_is_refused_not_a_sandbox_that_vanishes(
+    tmp_path: Path, url: str
+) -> None:
+    # `sandbox init` said "Sandbox ready" for an in-memory database gone with the process
+    # (or left a temporary file and an empty one behind for a URI), and every later
+    # command said "no sandbox …; create one with 'crmconf sandbox init'".
+    for command in (["sandbox", "init", "--demo"], ["plan", str(SEED)]):
+        finished = subprocess.run(
+            [sys.executable, "-m", "crmconf", *command, "--target", url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        assert finished.returncode == 1, finished.stdout + finished.stderr
+        assert "a sandbox is a file: write sqlite:///PATH" in finished.stderr, finished.stderr
+        assert "Warning" not in finished.stderr and "Traceback" not in finished.stderr
+    assert list(tmp_path.iterdir()) == []

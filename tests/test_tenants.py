@@ -292,6 +292,43 @@ def test_a_project_file_with_a_secret_or_a_mistake_is_refused(
     assert "hunter2" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("entry", "expected", "hint"),
+    [
+        (
+            "{name: a, target: '24so://', config: c, organization_number: 912345678}",
+            "3:66: tenants.0.organization_number: expected text, but YAML read 912345678 as "
+            "a number",
+            'quote it so YAML reads it as text: "912345678"',
+        ),
+        (
+            '{name: "x\\ny", target: a, config: c}',
+            "3:12: tenants.0.name: 'x\\ny' is not a usable name",
+            "a name needs a visible character",
+        ),
+        (
+            "{name: a, target: a, config: c, users: {anna: ''}}",
+            "3:51: tenants.0.users.anna: the text is empty",
+            "write it out, or remove the entry",
+        ),
+    ],
+)
+def test_a_project_file_mistake_is_said_in_the_domains_words(
+    cli: Cli, tmp_path: Path, entry: str, expected: str, hint: str
+) -> None:
+    # pydantic's own words leaked out here: its union tags (`dict[function-after[...]]`),
+    # the raw name pattern, "Input should be a valid string".
+    project = _project(tmp_path, f"crmconf: 1\ntenants:\n  - {entry}\n")
+
+    result = cli("plan", "--all", "--project", project)
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {project}:{expected}\n  hint: {hint}"), result.stderr
+    assert not any(
+        word in result.stderr for word in ("function-after", "should match pattern", "Input should")
+    ), result.stderr
+
+
 def test_tenant_names_are_unique_and_the_project_file_must_exist(cli: Cli, tmp_path: Path) -> None:
     project = _project(
         tmp_path,

@@ -201,6 +201,37 @@ def test_a_damaged_entry_is_a_miss(cache: Path, tmp_path: Path) -> None:
     assert json.loads(entry.read_text())["items"] == 1  # written again
 
 
+@pytest.mark.parametrize(
+    "damage",
+    ["nested past recursion", "a FIFO"],
+)
+def test_an_entry_nested_too_deep_or_not_a_file_is_a_miss(
+    cache: Path, tmp_path: Path, damage: str
+) -> None:
+    # A verdict nested past the recursion limit was a traceback out of every validate
+    # (and so the pre-commit hook); a FIFO in its place made validate wait for ever.
+    config = tmp_path / "config.yaml"
+    config.write_text("crmconf: 1\nindustries: [Bank]\n", encoding="utf-8")
+    assert _validate(str(config)).exit_code == 0
+    (entry,) = _entries(cache)
+    if damage == "a FIFO":
+        entry.unlink()
+        os.mkfifo(entry)
+    else:
+        entry.write_text("[" * 100_000)
+
+    run = subprocess.run(
+        [sys.executable, "-m", "crmconf", "validate", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "CRMCONF_CACHE_DIR": str(cache)},
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert "valid (1 items in 1 managed kinds)" in run.stdout
+
+
 def test_old_verdicts_are_dropped(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -101,6 +101,20 @@ class Seconds(click.ParamType[float]):
         return seconds
 
 
+class FiniteRange(click.FloatRange):
+    """A number within bounds that is finite: `nan` compares false with everything, so a
+    limit of `nan` would let every plan through, and `inf` is not JSON in a saved plan."""
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        import math
+
+        if not math.isfinite(click.FLOAT.convert(value, param, ctx)):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def writer_options(command: Callable[P, R]) -> Callable[P, R]:
     """Who is changing the target, and how long to wait for another writer."""
     options = (
@@ -144,7 +158,7 @@ def safety_options(command: Callable[P, R]) -> Callable[P, R]:
         ),
         click.option(
             "--max-change-fraction",
-            type=click.FloatRange(0, 1),
+            type=FiniteRange(0, 1),
             help="Share of a kind (of 10+ items) updated or deleted (default 0.3).",
         ),
         click.option(
@@ -154,14 +168,14 @@ def safety_options(command: Callable[P, R]) -> Callable[P, R]:
         ),
         click.option(
             "--max-forecast-change-percent",
-            type=click.FloatRange(min=0),
+            type=FiniteRange(min=0),
             metavar="PERCENT",
             help="How far a plan may move the weighted forecast, in total or of a sales "
             "group, in % (default: no limit, or safety: in the configuration).",
         ),
         click.option(
             "--max-forecast-change-amount",
-            type=click.FloatRange(min=0),
+            type=FiniteRange(min=0),
             metavar="AMOUNT",
             help="The same as an amount.",
         ),
@@ -202,7 +216,12 @@ def confirm_or_refuse(question: str, yes: bool) -> None:
         return
     if not sys.stdin.isatty():
         fail("refusing to change the target without confirmation: pass --yes")
-    if not click.confirm(question, default=False):
+    try:
+        confirmed = click.confirm(question, default=False)
+    except click.Abort:  # Ctrl-C or Ctrl-D at the prompt: click would say only "Aborted!"
+        confirmed = False
+        click.echo(err=True)
+    if not confirmed:
         fail("cancelled; nothing was changed")
 
 

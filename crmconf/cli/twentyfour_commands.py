@@ -10,6 +10,7 @@ import click
 
 from crmconf.cli.app import SummaryGroup
 from crmconf.cli.common import fail, reports_errors, target_option
+from crmconf.planning.render.tables import one_line
 
 if TYPE_CHECKING:
     from crmconf.targets.twentyfour.models import ClientInformation, Identity
@@ -52,8 +53,8 @@ def users(target: str | None, output_format: str) -> None:
             line = yaml.safe_dump({alias: contact}, allow_unicode=True).strip()
             click.echo(f"  {line}")
         return
-    for user in known:
-        click.echo(f"{user.contact_id}\t{user.name}")
+    for user in known:  # names are the account's data: one line each, whatever they hold
+        click.echo(f"{user.contact_id}\t{one_line(user.name)}")
 
 
 def _alias(name: str, taken: set[str]) -> str:
@@ -90,7 +91,7 @@ def identities(target: str | None, output_format: str) -> None:
         suffix = f"\t({', '.join(marks)})" if marks else ""
         name = client.name or identity.client_name or ""
         number = client.organization_number or "-"
-        click.echo(f"24so://{identity.id}\t{name}\torg {number}{suffix}")
+        click.echo(f"24so://{identity.id}\t{one_line(name)}\torg {one_line(number)}{suffix}")
 
 
 def _tenant_entries(listed: list[tuple[Identity, ClientInformation]]) -> str:

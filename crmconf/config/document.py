@@ -54,14 +54,20 @@ class Safety(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
-    max_change_fraction: Annotated[float, Field(ge=0, le=1, strict=True)] | None = None
+    max_change_fraction: (
+        Annotated[float, Field(ge=0, le=1, strict=True, allow_inf_nan=False)] | None
+    ) = None
     """Share of a kind's items (kinds of 10 or more) one plan may update or delete."""
     max_deletes: whole_number(0) | None = None  # type: ignore[valid-type]
     """Deletes of one kind one plan may make."""
-    max_forecast_change_percent: Annotated[float, Field(ge=0, strict=True)] | None = None
+    max_forecast_change_percent: (
+        Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)] | None
+    ) = None
     """How far, in % of its value before, one plan may move the weighted forecast (in total
     and of any sales group) without --allow-forecast-change."""
-    max_forecast_change_amount: Annotated[float, Field(ge=0, strict=True)] | None = None
+    max_forecast_change_amount: (
+        Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)] | None
+    ) = None
     """How far, as an amount, one plan may move the weighted forecast (in total and of any
     sales group) without --allow-forecast-change."""
 

@@ -13,7 +13,7 @@ from crmconf.config.document import FORMAT_VERSION
 from crmconf.config.yaml_source import needs_quotes
 from crmconf.kinds import ALL_KINDS
 from crmconf.model.kind import Kind
-from crmconf.model.names import identity
+from crmconf.model.names import UNSEEN, identity
 from crmconf.model.state import ExistingItem, State, refuse_duplicates
 
 
@@ -27,6 +27,22 @@ class _Dumper(yaml.SafeDumper):
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)
+
+    def expect_node(
+        self,
+        root: bool = False,
+        sequence: bool = False,
+        mapping: bool = False,
+        simple_key: bool = False,
+    ) -> None:
+        # allow_unicode writes every printable character as itself, bidi controls and
+        # zero-width ones too: a text holding one is written with escapes instead.
+        unseen = isinstance(self.event, yaml.ScalarEvent) and UNSEEN.search(self.event.value)
+        self.allow_unicode = not unseen
+        try:
+            super().expect_node(root, sequence, mapping, simple_key)
+        finally:
+            self.allow_unicode = True
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

@@ -11,18 +11,29 @@ digest (and a saved plan's) is the same with or without them.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+import regex
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from crmconf.config.yaml_source import SourceDocument
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.kinds import KINDS_BY_NAME
 from crmconf.model.configuration import Configuration
 from crmconf.model.kind import Kind, Record
-from crmconf.model.names import Name, identity, whole_number
+from crmconf.model.names import BIDI_CONTROLS, Name, identity, whole_number
 
 BUILTIN_RULES = (
     "builtin.won-probability",  # a won stage has probability 100
@@ -35,6 +46,11 @@ BUILTIN_RULES = (
 
 RuleId = Annotated[str, Field(strict=True, pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=100)]
 _Strict = ConfigDict(frozen=True, extra="forbid")
+
+PATTERN_SECONDS = 2.0
+"""How long one `pattern` rule may take over all its items. Patterns are matched by the
+`regex` module (the syntax of Python's `re`), whose matching can be stopped: `re`
+backtracks for ever through a pattern like (a|aa)+ on a near miss, hanging validate."""
 
 
 class Require(BaseModel):
@@ -60,8 +76,8 @@ class Range(BaseModel):
     model_config = _Strict
     kind: str
     field: str
-    min: float | None = None
-    max: float | None = None
+    min: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    max: Annotated[float, Field(allow_inf_nan=False)] | None = None
     unless: dict[str, tuple[Any, ...]] = Field(default_factory=dict)
 
 
@@ -77,8 +93,8 @@ class Pattern(BaseModel):
     @classmethod
     def _compiles(cls, value: str) -> str:
         try:
-            re.compile(value)
-        except re.error as error:
+            regex.compile(value)
+        except regex.error as error:
             raise ValueError(f"invalid regular expression: {error}") from None
         return value
 
@@ -94,12 +110,29 @@ class Members(BaseModel):
 _CHECKS = ("require", "require_stage", "range", "pattern", "members")
 
 
+_BREAKS_THE_LINE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029{BIDI_CONTROLS}]")
+
+
+def _one_line(message: str) -> str:
+    """A rule's message is printed in every error it raises: a line break there would
+    print a line of its own (`error: …`), an escape sequence would reach the terminal."""
+    found = _BREAKS_THE_LINE.search(message)
+    if found:
+        raise PydanticCustomError(
+            "message_breaks_the_line",
+            f"the message holds U+{ord(found.group()):04X}, which would break or reorder the "
+            "line it is printed on",
+            {"hint": "write the message as one line of text, without control characters"},
+        )
+    return message
+
+
 class Rule(BaseModel):
     """One of the firm's rules: an id, a message, a severity and exactly one check."""
 
     model_config = _Strict
     id: RuleId
-    message: str = Field(strict=True, min_length=1)
+    message: Annotated[str, Field(strict=True, min_length=1), AfterValidator(_one_line)]
     severity: Literal["error", "warning"] = "error"
     require: Require | None = None
     require_stage: RequireStage | None = None
@@ -283,11 +316,25 @@ def _violations(located: LocatedRule, sections: Mapping[str, tuple[Record, ...]]
         kind = _kind(pattern.kind)
         field_name = pattern.field or "name"
         _field_of(kind, field_name)
-        regex = re.compile(pattern.regex)
+        compiled = regex.compile(pattern.regex)
+        deadline = time.monotonic() + PATTERN_SECONDS
         found = []
         for record in _records(pattern.kind, sections):
             value = _value(record, field_name)
-            if value is not None and not regex.fullmatch(str(value)):
+            if value is None:
+                continue
+            try:
+                matched = compiled.fullmatch(
+                    str(value), timeout=max(deadline - time.monotonic(), 0.001)
+                )
+            except TimeoutError:
+                raise _Unevaluable(
+                    f"its regular expression takes too long to match {kind.plural} "
+                    f"(more than {PATTERN_SECONDS:g} s, at {record.name!r})",
+                    "a repetition inside a repetition, such as (a|aa)+ or (a+)+, can take "
+                    "for ever on a near miss: write the pattern without one",
+                ) from None
+            if not matched:
                 found.append(
                     at(
                         record,

@@ -33,7 +33,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import Composer
 from ruamel.yaml.emitter import RoundTripEmitter
 from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
-from ruamel.yaml.events import MappingEndEvent, SequenceEndEvent
+from ruamel.yaml.events import MappingEndEvent, ScalarEvent, SequenceEndEvent
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 from ruamel.yaml.tokens import CommentToken
 
@@ -44,7 +44,7 @@ from crmconf.config.yaml_source import parse, read_text
 from crmconf.errors import ConfigError, CrmconfError, Location, Problem
 from crmconf.kinds import ALL_KINDS, generation
 from crmconf.model.kind import Kind
-from crmconf.model.names import identity
+from crmconf.model.names import UNSEEN, identity
 
 INDENT = 2
 """Columns per nesting level; a list's dash stands this far in from its key."""
@@ -142,6 +142,23 @@ def _with_comment_above(node: Any, above: Any) -> Any:
 
 
 class _Emitter(RoundTripEmitter):
+    def expect_node(
+        self,
+        root: bool = False,
+        sequence: bool = False,
+        mapping: bool = False,
+        simple_key: bool = False,
+    ) -> None:
+        # ruamel.yaml writes every printable character as itself, so an escaped bidi
+        # control ("\u202e") would become one that reorders the line in an editor or a
+        # diff: a text holding one (or a zero-width character) is written with escapes.
+        unseen = isinstance(self.event, ScalarEvent) and UNSEEN.search(self.event.value)
+        self.allow_unicode = not unseen
+        try:
+            super().expect_node(root, sequence, mapping, simple_key)
+        finally:
+            self.allow_unicode = True
+
     def write_post_comment(self, event: Any) -> bool:
         written: bool = super().write_post_comment(event)
         if written and isinstance(event, MappingEndEvent | SequenceEndEvent):

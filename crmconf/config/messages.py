@@ -17,6 +17,7 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from crmconf.kinds.groups import MEMBER_PATTERN
 from crmconf.model.choices import NOT_ONE_OF
 from crmconf.model.kind import Path
 from crmconf.model.names import BIDI_CONTROLS, NAME_MAX_LENGTH, NAME_PATTERN
@@ -79,6 +80,11 @@ def explained(
         return "the text is empty", "write it out, or remove the entry"
     if "hint" in detail.get("ctx", {}):  # a kind's own error, with its own hint
         return str(detail["msg"]), str(detail["ctx"]["hint"])
+    if kind == "string_pattern_mismatch" and detail["ctx"]["pattern"] == MEMBER_PATTERN:
+        return (
+            f"{given!r} is not a login: logins hold no spaces",
+            "write each member as its own list item: [anna@example.com, erik@example.com]",
+        )
     if kind == "name_invisible" or (
         kind == "string_pattern_mismatch" and detail.get("ctx", {}).get("pattern") == NAME_PATTERN
     ):

@@ -116,6 +116,7 @@ def _removal_problems(
             )
         ]
     kept = {record.key: record for record in sections[name]}
+    renamed = {identity(old): record for record in sections[name] for old in record.renamed_from}
     problems = _identity_problems(f"removed {kind.singular}", removals)
     migration = kind.migration
     for removal in removals:
@@ -126,6 +127,17 @@ def _removal_problems(
                     f"{kept[removal.key].location}) and removed",
                     removal.location,
                     "remove it from one of the two lists",
+                )
+            )
+        elif removal.key in renamed:  # the rename won, silently, and the entry did nothing
+            new = renamed[removal.key]
+            problems.append(
+                Problem(
+                    f"{kind.singular} {removal.name!r} is both renamed to {new.name!r} (at "
+                    f"{new.location}) and removed",
+                    removal.location,
+                    f"keep it as {new.name!r} or remove it: drop the renamed_from, or the "
+                    "removed: entry",
                 )
             )
         move_to, clear = removal.fields["move_to"], removal.fields["clear"]

@@ -98,13 +98,16 @@ class Verdicts:
         """The verdict remembered under key, if any (and if the cache may be trusted)."""
         if not _private(self.directory):
             return None
+        entry = self.directory / f"{key}.json"
         try:
-            with (self.directory / f"{key}.json").open("rb") as handle:
+            if not entry.is_file():  # a FIFO would wait for a writer for ever
+                return None
+            with entry.open("rb") as handle:
                 data = json.loads(handle.read(1_000_000))
             return Verdict(
                 int(data["items"]), int(data["kinds"]), tuple(str(w) for w in data["warnings"])
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None
 
     def put(self, key: str, verdict: Verdict) -> None:

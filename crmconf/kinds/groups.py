@@ -76,15 +76,17 @@ GroupType = Annotated[
 ]
 """standard or sales; or the raw number a target reports for a type crmconf cannot name
 (24SevenOffice's undocumented Group.Type), carried through so plans and exports stay exact."""
+MEMBER_PATTERN = r"^\S+$"
+"""A login holds no whitespace (a space inside one is a typo, or two logins run together)."""
 Member = Annotated[
     str,
     BeforeValidator(_number_as_text),
     Strict(),
-    StringConstraints(min_length=1, max_length=254, pattern=r"^\S+$"),
+    StringConstraints(min_length=1, max_length=254, pattern=MEMBER_PATTERN),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "minLength": 1, "maxLength": 254, "pattern": "^\\S+$"},
+                {"type": "string", "minLength": 1, "maxLength": 254, "pattern": MEMBER_PATTERN},
                 {"type": "integer", "minimum": 0, "maximum": CONTACT_NUMBER_MAX},
             ]
         }

@@ -8,6 +8,7 @@ them apart: "Bygg" and "By\u200dgg" look the same, so they are the same item.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated, Any
 
@@ -51,6 +52,11 @@ _IGNORED_IN_IDENTITY = frozenset(
     + "".join(map(chr, range(0xFE00, 0xFE10)))
 )
 _LEFT_OUT = dict.fromkeys(map(ord, _IGNORED_IN_IDENTITY))
+
+UNSEEN = re.compile(f"[{BIDI_CONTROLS}{''.join(sorted(_IGNORED_IN_IDENTITY))}]")
+"""Characters a reader of a file cannot see as themselves: bidi controls reorder the line
+around them, zero-width and format characters show nothing. Files crmconf writes (export,
+fmt) hold them as escapes (`"\\u202e"`), never as themselves."""
 
 
 def _strip(value: str) -> str:

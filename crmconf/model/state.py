@@ -64,6 +64,10 @@ class State:
     user_names: Mapping[str, str] = field(default_factory=dict)
     """Each user's name by the number members are written as, where users are known by
     number (24SevenOffice), so a manual step can say who. Shown only: not fingerprinted."""
+    revision: int | None = None
+    """How many writes the target has recorded (the sandbox: its newest history entry),
+    where it records them. An apply and its rollback leave the items as they were, ids
+    and all; this still tells that a plan made before them is stale."""
 
     def of(self, kind: Kind) -> tuple[ExistingItem, ...]:
         return self.items.get(kind.name, ())
@@ -77,7 +81,7 @@ _FINGERPRINT_ENCODER = json.JSONEncoder(
 
 def fingerprint(state: State) -> str:
     """A digest of everything a plan was computed from (the items of the kinds read, with
-    their usage, and the users), to refuse applying a stale plan."""
+    their usage, the users and the target's revision), to refuse applying a stale plan."""
     # Computed on every plan, so built with as few objects as the same digest allows:
     # tuples encode as the lists they were, and a dict needs no copy.
     document: dict[str, Any] = {
@@ -95,6 +99,8 @@ def fingerprint(state: State) -> str:
     }
     if state.users is not None:  # a member removed since the plan makes it stale too
         document["\0users"] = sorted(state.users)
+    if state.revision is not None:
+        document["\0revision"] = state.revision
     return hashlib.sha256(_FINGERPRINT_ENCODER.encode(document).encode()).hexdigest()
 
 

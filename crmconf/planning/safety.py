@@ -13,11 +13,12 @@ planner, because no plan for them can be made at all.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
-from crmconf.errors import StalePlanError
+from crmconf.errors import PlanError, StalePlanError
 from crmconf.kinds import KINDS_BY_NAME
 from crmconf.model.configuration import Limits
 from crmconf.model.state import State, fingerprint
@@ -50,6 +51,10 @@ def policy(
         "max_forecast_change_amount": max_forecast_change_amount,
     }
     limits = replace(limits, **{name: value for name, value in flags.items() if value is not None})
+    for name, value in asdict(limits).items():
+        # NaN compares false with every count, so a NaN limit would let every plan through.
+        if value is not None and not math.isfinite(value):
+            raise PlanError(f"{name} must be a finite number, not {value!r}")
     return Policy(
         limits,
         allow_mass_change=allow_mass_change,

@@ -20,7 +20,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,27 @@ class Confirmation:
 
     def expired(self, today: date) -> bool:
         return date.fromisoformat(self.expires) < today
+
+    @classmethod
+    def written(cls, entry: Any) -> Confirmation | None:
+        """The confirmation an entry of a store holds, if it is one crmconf wrote: the
+        fields it has, as text, with a day it expires on; else None."""
+        if not isinstance(entry, dict) or set(entry) != _FIELDS:
+            return None
+        if not all(isinstance(entry[name], str) for name in _FIELDS - {"field"}):
+            return None
+        if entry["field"] is not None and not isinstance(entry["field"], str):
+            return None
+        try:
+            date.fromisoformat(entry["expires"])
+        except ValueError:
+            return None
+        return cls(**entry)
+
+
+_FIELDS = {field.name for field in fields(Confirmation)}
+_MAX_BYTES = 16 * 1024 * 1024
+"""Far more than any machine's confirmations; a larger file is not one crmconf wrote."""
 
 
 def confirmation(
@@ -97,12 +118,16 @@ class FileStore(Store):
 
     def _entries(self) -> list[dict[str, Any]]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if self.path.exists() and not self.path.is_file():
+                raise ValueError("not a regular file")  # a FIFO waits, a device never ends
+            with self.path.open("rb") as handle:
+                data = json.loads(handle.read(_MAX_BYTES + 1).decode("utf-8"))
         except FileNotFoundError:
             return []
-        except (OSError, UnicodeDecodeError, ValueError) as error:
+        except (OSError, ValueError, RecursionError) as error:
+            reason = "nested deeper than any" if isinstance(error, RecursionError) else error
             raise TargetError(
-                f"cannot read the confirmations in {self.path}: {error}; move the file away "
+                f"cannot read the confirmations in {self.path}: {reason}; move the file away "
                 "to start anew (its confirmations are then lost)"
             ) from None
         if not isinstance(data, dict) or not isinstance(data.get("confirmations"), list):
@@ -126,10 +151,9 @@ class FileStore(Store):
     def all(self, target: str) -> list[Confirmation]:
         found = []
         for entry in self._entries():
-            try:
-                confirmed = Confirmation(**entry)
-            except TypeError:
-                raise TargetError(f"{self.path} holds an entry crmconf did not write") from None
+            confirmed = Confirmation.written(entry)
+            if confirmed is None:
+                raise TargetError(f"{self.path} holds an entry crmconf did not write")
             if confirmed.target == target:
                 found.append(confirmed)
         return found
@@ -171,10 +195,9 @@ class BackendStore(Store):
             if entry.command != COMMAND:
                 continue
             for change in entry.changes:
-                try:
-                    found.append(Confirmation(**change))
-                except TypeError:
-                    continue  # not a confirmation crmconf wrote: never trusted
+                confirmed = Confirmation.written(change)
+                if confirmed is not None:  # else not one crmconf wrote: never trusted
+                    found.append(confirmed)
         return found
 
 

@@ -45,6 +45,7 @@ from pydantic import (
 
 from crmconf.config.files import MAX_FILE_BYTES
 from crmconf.config.firm_rules import RuleId, RuleSet, RulesSection, rule_set
+from crmconf.config.messages import explained
 from crmconf.config.yaml_source import SourceDocument, parse, read_text
 from crmconf.errors import ConfigError, Location, Problem
 from crmconf.model.names import Name, identity, whole_number
@@ -184,7 +185,7 @@ def load_project(path: Path) -> Project:
         document = ProjectDocument.model_validate(source.value)
     except ValidationError as error:
         raise ConfigError(
-            [_problem(source, detail) for detail in error.errors(include_url=False)]
+            [_problem(source, detail) for detail in _in_the_file(source, error)]
         ) from None
     folder = path.parent
     problems: list[Problem] = []
@@ -400,6 +401,38 @@ def _secret_keys(source: SourceDocument, value: Any, path: tuple[str | int, ...]
     return problems
 
 
+def _in_the_file(source: SourceDocument, error: ValidationError) -> list[Any]:
+    """pydantic's error details, located by their place in the file: a union (`users:`, a
+    map or a file) adds its member's tag to the location and reports every member that
+    failed; only the member matching what was written is kept."""
+    details: list[dict[str, Any]] = []
+    for detail in error.errors(include_url=False):
+        path: list[str | int] = []
+        node: Any = source.value
+        for part in detail["loc"]:
+            if _holds(node, part):  # else: a union member's tag, no place in the file
+                path.append(part)
+                node = node[part]
+        details.append({**detail, "loc": tuple(path)})
+    placed: set[tuple[str | int, ...]] = {detail["loc"] for detail in details}
+
+    def errors_deeper(loc: tuple[str | int, ...]) -> bool:
+        return any(other[: len(loc)] == loc != other for other in placed)
+
+    # "Input should be a valid string" for a mapping whose own errors lie deeper
+    return [
+        detail
+        for detail in details
+        if not (detail["type"] in ("string_type", "none_required") and errors_deeper(detail["loc"]))
+    ]
+
+
+def _holds(node: Any, part: str | int) -> bool:
+    if isinstance(node, list):
+        return isinstance(part, int) and 0 <= part < len(node)
+    return isinstance(node, dict) and part in node
+
+
 def _problem(source: SourceDocument, detail: Any) -> Problem:
     path: tuple[str | int, ...] = tuple(detail["loc"])
     dotted = ".".join(str(part) for part in path)
@@ -425,4 +458,16 @@ def _problem(source: SourceDocument, detail: Any) -> Problem:
             source.location(path),
             f"e.g. {path[-1]}: ACME_{str(path[-1]).upper()}",
         )
+    given = detail.get("input")
+    if detail["type"] == "string_type" and isinstance(given, bool | int | float):
+        written = source.written.get(path, str(given))
+        return Problem(
+            f"{dotted}: expected text, but YAML read {written} as "
+            + ("a boolean" if isinstance(given, bool) else "a number"),
+            source.location(path),
+            f'quote it so YAML reads it as text: "{written}"',
+        )
+    explanation = explained(detail, ProjectDocument, source.written.get(path))
+    if explanation is not None:
+        return Problem(f"{dotted}: {explanation[0]}", source.location(path), explanation[1])
     return Problem(f"{dotted}: {detail['msg']}", source.location(path))

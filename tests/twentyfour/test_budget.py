@@ -254,3 +254,56 @@ def test_the_budget_is_kept_in_the_state_backend_when_it_is_set(
     budget.take()
     assert budget.where == "the state backend ($CRMCONF_STATE)"
     assert budget.used() == 1
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"\xff\xfe{}", b"[" * 100_000, b" " * (2 * 1024 * 1024)],
+    ids=["not UTF-8", "nested past recursion", "larger than any budget"],
+)
+def test_a_damaged_budget_file_is_counted_afresh_not_a_hang(
+    crm: FakeTwentyFour, config: Path, tmp_path: Path, damage: bytes
+) -> None:
+    # Only a JSON syntax error was taken as a torn file: any other failure to read it
+    # left the file locked by the thread that failed, and every other request of the
+    # run waited on that lock for ever.
+    path = tmp_path / "budget.json"
+    path.write_bytes(damage)
+    environment = {**os.environ, "CRMCONF_24SO_BUDGET_FILE": str(path)}
+
+    run = subprocess.run(
+        [sys.executable, "-m", "crmconf", "plan", str(config), "--target", "24so://"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    assert RequestBudget(path, 1000).used() == crm.count()
+
+
+@pytest.mark.parametrize("kind", ["a FIFO", "a device"])
+def test_a_budget_file_that_is_not_a_regular_file_is_a_clear_error(
+    crm: FakeTwentyFour, config: Path, tmp_path: Path, kind: str
+) -> None:
+    path = tmp_path / "budget.json"
+    if kind == "a FIFO":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    environment = {**os.environ, "CRMCONF_24SO_BUDGET_FILE": str(path)}
+
+    run = subprocess.run(
+        [sys.executable, "-m", "crmconf", "plan", str(config), "--target", "24so://"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+    )
+
+    assert run.returncode == 1, run.stderr
+    assert f"cannot use {path}: not a regular file" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert crm.calls == []

@@ -163,3 +163,43 @@ def test_identities_as_tenant_entries_load_as_a_project(
         ("demo-as", "912345678"),
         ("demo-sandbox-as", "987654321"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("organization_number=", "organization_number is empty"),
+        ("organization_number=%20&client_name=Demo%20AS", "organization_number is empty"),
+        ("client_name=", "client_name is empty"),
+        ("organization_number=912345678&organization_number=987654321", "given twice"),
+    ],
+)
+def test_a_blank_or_repeated_pin_in_the_url_is_refused_not_ignored(
+    cli: Cli, crm: FakeTwentyFour, config: Path, query: str, expected: str
+) -> None:
+    # A pin written as ?organization_number=${ORG} with ORG unset came out blank and
+    # pinned nothing: apply wrote to whichever client the identity was. A repeated one
+    # silently kept the last.
+    result = cli("apply", config, "--target", f"24so://{SANDBOX}?{query}", "--yes")
+
+    assert result.exit_code == 1, result.output
+    assert expected in result.stderr
+    assert "Traceback" not in result.output
+    assert crm.write_calls() == []
+
+
+def test_a_name_from_the_account_cannot_forge_a_line_of_a_listing(
+    cli: Cli, crm: FakeTwentyFour
+) -> None:
+    # Names are the account's data, typed by anyone with access to it.
+    crm.data.identities[1].client_name = "Evil AS\n24so://forged\tBank AS\torg 1"
+    crm.data.users[0].name = "Kari\n999\tNobody"
+
+    listed = cli("24so", "identities")
+    users = cli("24so", "users")
+
+    assert listed.exit_code == users.exit_code == 0, listed.output + users.output
+    assert len(listed.stdout.splitlines()) == 2
+    assert "Evil AS\\n24so://forged\\tBank AS\\torg 1" in listed.stdout
+    assert len(users.stdout.splitlines()) == 3
+    assert "Kari\\n999\\tNobody" in users.stdout

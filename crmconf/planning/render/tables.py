@@ -6,7 +6,11 @@ from collections.abc import Sequence
 
 
 def aligned(rows: Sequence[Sequence[str]], numeric: Sequence[bool], indent: str = "") -> list[str]:
-    """The rows as lines, each column as wide as its widest cell; numeric columns flush right."""
+    """The rows as lines, each column as wide as its widest cell; numeric columns flush right.
+
+    Cells are shown with `one_line`: they hold the CRM's data (a customer's name, a
+    login), and a line break there would draw a row that is not in the CRM."""
+    rows = [[one_line(cell) for cell in row] for row in rows]
     widths = [max(len(row[column]) for row in rows) for column in range(len(numeric))]
     lines = []
     for row in rows:

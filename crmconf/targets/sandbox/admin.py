@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -79,8 +80,37 @@ def _refuse_existing(
         raise TargetError(f"{url} already holds data; pass --reset to start it anew")
 
 
+def _not_a_sandbox(path: Path) -> str | None:
+    """Why the file at `path` is not a sandbox crmconf may create or replace, or None: an
+    empty file (or none) holds nothing to lose; anything else must be crmconf's own."""
+    try:
+        if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+            return None
+    except OSError:
+        return None  # creating it will say why it cannot be reached
+    if not path.is_file():
+        return "not a file"
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        ) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError:
+        return "not an SQLite database"
+    if schema.meta.name not in tables:
+        return "an SQLite database without crmconf's tables"
+    return None
+
+
 def _init_sqlite_file(path: Path, resolved: str, url: str, *, demo: bool, reset: bool) -> None:
-    if path.exists() and not reset:
+    # --reset replaces the file whole: never one crmconf did not make (a typo in --target).
+    foreign = _not_a_sandbox(path)
+    if foreign is not None:
+        raise TargetError(
+            f"{url} is not a crmconf sandbox ({foreign}); crmconf creates a sandbox only where "
+            "none is, and replaces only its own: choose another path, or move that file away"
+        )
+    if path.exists() and path.stat().st_size and not reset:
         target = SandboxTarget.open(url)
         try:
             with target.engine.connect() as connection:

@@ -75,11 +75,11 @@ def entries(connection: Connection) -> list[HistoryEntry]:
     return [
         HistoryEntry(
             id=row.id,
-            at=row.at,
-            actor=row.actor,
-            command=row.command,
-            config_digest=row.config_digest,
-            summary=row.summary,
+            at=_text(row, "at"),
+            actor=_text(row, "actor"),
+            command=_text(row, "command"),
+            config_digest=_text(row, "config_digest"),
+            summary=_text(row, "summary"),
             changes=_changes(row),
             rows=rows_touched(_log(row)),
             rollback_of=row.rollback_of,
@@ -101,6 +101,14 @@ class DamagedHistoryError(TargetError):
         )
 
 
+def _text(row: Row[Any], column: str) -> str:
+    """A text column as crmconf wrote it: SQLite lets any column hold a BLOB or a number."""
+    value = getattr(row, column)
+    if not isinstance(value, str):
+        raise DamagedHistoryError(row.id, column, f"{type(value).__name__}, not text")
+    return value
+
+
 def _log(row: Row[Any]) -> list[dict[str, Any]]:
     try:
         return read_log(row.undo)
@@ -113,6 +121,10 @@ def _changes(row: Row[Any]) -> list[dict[str, Any]]:
         changes = json.loads(row.changes)
     except ValueError as error:
         raise DamagedHistoryError(row.id, "changes", f"no JSON ({error})") from None
+    except RecursionError:
+        raise DamagedHistoryError(
+            row.id, "changes", "JSON nested deeper than any crmconf writes"
+        ) from None
     if not isinstance(changes, list) or not all(isinstance(c, dict) for c in changes):
         raise DamagedHistoryError(row.id, "changes", "no list of changes")
     return changes

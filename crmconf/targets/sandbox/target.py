@@ -290,15 +290,16 @@ def _item_id(connection: Connection, kind: Kind, name: str) -> int:
 
 
 def _read_state(connection: Connection, kinds: Iterable[Kind], protection: bool = True) -> State:
-    """The state of some kinds; `protection` False for a sandbox from before protection was
-    stored (schema revision 0001): nothing in it is protected."""
+    """The state of some kinds; `protection` False for a sandbox from before protection and
+    history were stored (schema revision 0001): nothing in it is protected or recorded."""
     protected: dict[str, set[int]] = defaultdict(set)
     query = select(schema.protected.c.kind, schema.protected.c.item_id)
     for kind_name, item_id in connection.execute(query) if protection else ():
         protected[kind_name].add(item_id)
     items = {kind.name: _read_kind(connection, kind, protected[kind.name]) for kind in kinds}
     users = frozenset(connection.scalars(select(schema.users.c.login)))
-    return State(items, users)
+    newest = connection.scalar(select(func.max(schema.history.c.id))) if protection else None
+    return State(items, users, revision=int(newest or 0) if protection else None)
 
 
 def _take_write_lock(connection: Connection) -> None:
@@ -322,7 +323,13 @@ def _engine(url: str) -> tuple[Engine, str, str]:
         raise TargetError(malformed_url(url)) from None
     safe_url = parsed.render_as_string(hide_password=True)
     resolved = safe_url
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    if parsed.get_backend_name() == "sqlite" and (
+        parsed.database in (None, "", ":memory:") or parsed.query
+    ):
+        # An in-memory database vanishes with the command; URL options (uri=true, mode=)
+        # would make the path mean something other than a file.
+        raise TargetError(f"{safe_url}: a sandbox is a file: write sqlite:///PATH, without options")
+    if parsed.get_backend_name() == "sqlite":
         absolute = parsed.set(database=os.path.abspath(str(parsed.database)))
         resolved = absolute.render_as_string(hide_password=True)
     try:

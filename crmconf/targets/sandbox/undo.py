@@ -12,6 +12,7 @@ the same rows, use rows it created, or removed rows its undo would point at agai
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ def read_log(text: str) -> list[dict[str, Any]]:
         entries = json.loads(text)
     except ValueError as error:
         raise DamagedLog(f"not JSON ({error})") from None
+    except RecursionError:
+        raise DamagedLog("JSON nested deeper than any log crmconf writes") from None
     if not isinstance(entries, list):
         raise DamagedLog("not a list of row changes")
     for number, entry in enumerate(entries, start=1):
@@ -95,6 +98,47 @@ def _entry_problem(entry: Any) -> str | None:
         unknown = [str(name) for name in image if name not in table.c]
         if unknown:
             return f"{entry['op']} names columns {table.name} lacks: {', '.join(unknown)}"
+    return _key_problem(entry, table) or _value_problem(entry)
+
+
+def _key_problem(entry: dict[str, Any], table: Table) -> str | None:
+    """A row is found by its whole primary key, and by nothing else: a key short of it
+    (`{}`, another column) would match, and undo, rows the entry never wrote."""
+    primary = {column.name for column in table.primary_key.columns}
+    op = entry["op"]
+    if op == "delete":
+        named = set(entry["row"])
+        if not primary <= named:
+            return f"delete of a {table.name} row without its key ({', '.join(sorted(primary))})"
+        return None
+    named = set(entry["columns"]) if op == "insert_many" else set(entry["key"])
+    if named != primary or (op == "insert_many" and len(entry["columns"]) != len(named)):
+        return f"{op} whose key is not {table.name}'s primary key ({', '.join(sorted(primary))})"
+    return None
+
+
+_LARGEST = 2**63 - 1
+"""The largest integer a SQLite or PostgreSQL BIGINT holds."""
+
+
+def _value_problem(entry: dict[str, Any]) -> str | None:
+    """Every logged value is one a column can hold: text, a finite number within 64 bits,
+    a boolean or null (numerics are logged as text)."""
+    values: list[Any] = []
+    for name in ("key", "old", "row", "after"):
+        image = entry.get(name)
+        if isinstance(image, dict):
+            values += image.values()
+    if entry["op"] == "insert_many":
+        values += [value for row in (*entry["keys"], *entry.get("after", ())) for value in row]
+    for value in values:
+        if isinstance(value, bool) or value is None or isinstance(value, str):
+            continue
+        if isinstance(value, int) and -_LARGEST - 1 <= value <= _LARGEST:
+            continue
+        if isinstance(value, float) and math.isfinite(value):
+            continue
+        return f"{entry['op']} with a value no column holds: {one_line(repr(value))[:80]}"
     return None
 
 

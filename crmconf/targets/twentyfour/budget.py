@@ -171,19 +171,25 @@ class _LockedState:
     def __enter__(self) -> dict[str, Any]:
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self._path, "a+", encoding="utf-8")
+            if self._path.exists() and not self._path.is_file():
+                # Opening a FIFO waits for a writer; a device is read for ever.
+                raise TargetError(
+                    f"24SevenOffice request budget: cannot use {self._path}: not a regular "
+                    f"file; set {ENV_BUDGET_FILE} to a writable file"
+                )
+            self._file = open(self._path, "a+b")
         except OSError as exc:
             raise TargetError(
                 f"24SevenOffice request budget: cannot open {self._path}: "
                 f"{exc.strerror or type(exc).__name__}; set {ENV_BUDGET_FILE} to a writable file"
             ) from None
         fcntl.flock(self._file.fileno(), fcntl.LOCK_EX)
-        self._file.seek(0)
         try:
-            loaded = json.loads(self._file.read() or "{}")
-        except json.JSONDecodeError:
-            loaded = {}  # a torn or foreign file: start counting afresh rather than fail
-        self._state = loaded if isinstance(loaded, dict) else {}
+            self._file.seek(0)
+            self._state = _counted(self._file.read(_MAX_BYTES + 1))
+        except BaseException:
+            self._release()  # else every other request of the run waits on this lock
+            raise
         return self._state
 
     def __exit__(self, *exc_info: object) -> None:
@@ -191,11 +197,30 @@ class _LockedState:
             if exc_info[0] is None:
                 self._file.seek(0)
                 self._file.truncate()
-                self._file.write(json.dumps(self._state))
+                self._file.write(json.dumps(self._state).encode())
                 self._file.flush()
         finally:
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
-            self._file.close()
+            self._release()
+
+    def _release(self) -> None:
+        fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+        self._file.close()
+
+
+_MAX_BYTES: Final = 1024 * 1024
+"""Far more than an hour of per-minute counts; a larger file is not one crmconf wrote."""
+
+
+def _counted(data: bytes) -> dict[str, Any]:
+    """The budget file's state; a torn, foreign or oversized file starts the count afresh
+    rather than failing every run (the vendor's quarantine still stops a run that finds it)."""
+    if len(data) > _MAX_BYTES:
+        return {}
+    try:
+        loaded = json.loads(data.decode("utf-8") or "{}")
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, nested past recursion
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def _budget_file(environ: Mapping[str, str]) -> Path:

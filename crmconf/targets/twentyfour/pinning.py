@@ -72,13 +72,25 @@ def digits(organization_number: str) -> str:
 def pin_from(query: str, environ: Mapping[str, str]) -> Pin:
     """The pin of a target URL's query, else of the environment; an empty Pin if neither."""
     if query:
-        values = dict(parse_qsl(query, keep_blank_values=True))
+        pairs = parse_qsl(query, keep_blank_values=True)
+        values = dict(pairs)
         unknown = sorted(set(values) - {URL_ORGANIZATION_NUMBER, URL_CLIENT_NAME})
         if unknown:
             raise TargetError(
                 f"24so:// URL: unknown setting {unknown[0]!r}; the URL takes "
                 f"?{URL_ORGANIZATION_NUMBER}=NUMBER and &{URL_CLIENT_NAME}=NAME"
             )
+        # A pin written in the URL is meant: blank (`=${ORG}` with ORG unset) or given
+        # twice, it must not quietly pin nothing or the last of two clients.
+        for setting in values:
+            if len([name for name, _ in pairs if name == setting]) > 1:
+                raise TargetError(f"24so:// URL: {setting} is given twice; give it once")
+            if not values[setting].strip():
+                raise TargetError(
+                    f"24so:// URL: {setting} is empty; give the client's "
+                    + ("organisation number" if setting == URL_ORGANIZATION_NUMBER else "name")
+                    + " or leave the setting out"
+                )
         return _pin(
             values.get(URL_ORGANIZATION_NUMBER),
             values.get(URL_CLIENT_NAME),
