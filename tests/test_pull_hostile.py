@@ -3,31 +3,11 @@ found by trying to break pull, through the command, with real sandboxes and file
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
-from sqlalchemy import create_engine, text
 
-Cli = Callable[..., Result]
-Write = Callable[..., Path]
-
-
-def by_hand(url: str, *statements: str) -> None:
-    """Change the sandbox as its admin UI would: straight in its tables."""
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            for statement in statements:
-                connection.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
-def _ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    return result
+from tests.test_pull import Cli, Write, _ok, by_hand
 
 
 def test_a_name_a_configuration_cannot_hold_is_left_alone_and_the_rest_is_pulled(
